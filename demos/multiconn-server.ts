@@ -1,0 +1,80 @@
+// multiconn-server.ts — the course's multiconn-server.py: an echo server for many clients at once, one
+// selector, non-blocking sockets. `await sel.select()` is the one place the program waits.
+import { basename } from "node:path";
+
+import { KeyboardInterrupt } from "../lib/errors.ts";
+import { repr } from "../lib/repr.ts";
+import * as selectors from "../lib/selectors.ts";
+import * as socket from "../lib/socket.ts";
+
+/** Python's `types.SimpleNamespace(addr=addr, inb=b"", outb=b"")`. */
+interface Connection {
+  addr: socket.Address;
+  inb: Buffer;
+  outb: Buffer;
+}
+
+const sel = new selectors.DefaultSelector<Connection | null>();
+
+function acceptWrapper(sock: socket.NonBlockingSocket): void {
+  const [conn, addr] = sock.accept(); // Should be ready to read
+  console.log(`Accepted connection from ${repr(addr)}`);
+  const data: Connection = { addr, inb: Buffer.alloc(0), outb: Buffer.alloc(0) };
+  const events = selectors.EVENT_READ | selectors.EVENT_WRITE;
+  sel.register(conn.setblocking(false), events, data);
+}
+
+function serviceConnection(
+  key: selectors.SelectorKey<socket.NonBlockingSocket, Connection>,
+  mask: number,
+): void {
+  const sock = key.fileobj;
+  const data = key.data;
+  if (mask & selectors.EVENT_READ) {
+    const recvData = sock.recv(1024); // Should be ready to read
+    if (recvData.length) {
+      data.outb = Buffer.concat([data.outb, recvData]);
+    } else {
+      console.log(`Closing connection to ${repr(data.addr)}`);
+      sel.unregister(sock);
+      sock.close();
+    }
+  }
+  if (mask & selectors.EVENT_WRITE) {
+    if (data.outb.length) {
+      console.log(`Echoing ${repr(data.outb)} to ${repr(data.addr)}`);
+      const sent = sock.send(data.outb); // Should be ready to write
+      data.outb = data.outb.subarray(sent);
+    }
+  }
+}
+
+if (process.argv.length !== 4) {
+  console.log(`Usage: ${basename(process.argv[1] ?? "multiconn-server.ts")} <host> <port>`);
+  process.exit(1);
+}
+
+const [host = "", port = ""] = process.argv.slice(2);
+const lsock = socket.socket(socket.AF_INET, socket.SOCK_STREAM);
+lsock.bind([host, Number(port)]);
+await lsock.listen();
+console.log(`Listening on ${repr([host, Number(port)])}`);
+sel.register(lsock.setblocking(false), selectors.EVENT_READ, null);
+
+try {
+  while (true) {
+    const events = await sel.select(null);
+    for (const [key, mask] of events) {
+      if (key.data === null) {
+        acceptWrapper(key.fileobj);
+      } else {
+        serviceConnection(key, mask);
+      }
+    }
+  }
+} catch (e) {
+  if (!(e instanceof KeyboardInterrupt)) throw e;
+  console.log("Caught keyboard interrupt, exiting");
+} finally {
+  sel.close();
+}

@@ -1,0 +1,124 @@
+/**
+ * File descriptors and readiness: the small part of a kernel that our sockets and selectors share.
+ *
+ * Node gives no public file descriptor for a socket, so we number our own, the way the kernel does: each open
+ * {@link Selectable} takes the lowest free number from 3 up (0–2 are stdin, stdout, stderr), and gives it back on
+ * close. The numbers appear where Python shows fds: `fileno()`, `SelectorKey.fd`, reprs and `KeyError` texts.
+ *
+ * A selectable reports its readiness as bits ({@link READABLE}, {@link WRITABLE}, {@link HANGUP}) computed from its
+ * state on demand, and tells its {@link Watcher}s when that state may have changed. That is all a selector needs:
+ * it re-checks only the sources that said something changed, so a `select()` costs the ready sources, not all
+ * registered ones (as epoll does).
+ * @module
+ */
+
+/** Readiness bit: a read (`recv`, `accept`) would not block. Same value as `EVENT_READ`. */
+export const READABLE = 1;
+/** Readiness bit: a write (`send`) would not block. Same value as `EVENT_WRITE`. */
+export const WRITABLE = 2;
+/**
+ * Readiness bit: hang-up or error (epoll's HUP/ERR). Reported to a key even when it asked for no events, as epoll
+ * does; it always comes with {@link READABLE} and {@link WRITABLE}.
+ */
+export const HANGUP = 4;
+
+/** Told when a {@link Selectable}'s readiness may have changed. It re-reads {@link Selectable.readiness}. */
+export interface Watcher {
+  /** Called synchronously from I/O callbacks; must be cheap and must not throw. */
+  readinessChanged(): void;
+}
+
+/** Something a selector can watch: it has an fd, a readiness, and watchers. */
+export interface Selectable {
+  /** The fd it holds, or -1 once closed. */
+  fileno(): number;
+  /** The current readiness bits; 0 once closed. */
+  readiness(): number;
+  /** Start telling `watcher` about changes. */
+  watch(watcher: Watcher): void;
+  /** Stop telling `watcher` about changes. */
+  unwatch(watcher: Watcher): void;
+}
+
+/** A set of watchers, kept in an array: a source usually has one (its selector) and at most a few. */
+export class Watchers {
+  private list: Watcher[] = [];
+
+  /** Add a watcher (once). */
+  add(watcher: Watcher): void {
+    if (!this.list.includes(watcher)) this.list.push(watcher);
+  }
+
+  /** Remove a watcher, if present. */
+  delete(watcher: Watcher): void {
+    const i = this.list.indexOf(watcher);
+    if (i >= 0) this.list.splice(i, 1);
+  }
+
+  /** Tell every watcher that readiness may have changed. */
+  notify(): void {
+    const list = this.list;
+    if (list.length === 1) list[0]?.readinessChanged();
+    // A watcher may remove itself while told (a blocking call that finishes waiting): tell a snapshot.
+    else if (list.length > 1) for (const watcher of [...list]) watcher.readinessChanged();
+  }
+}
+
+/** The open fds: number → object. */
+const table = new Map<number, Selectable | object>();
+/** Freed numbers, kept as a binary min-heap so the lowest is reused first. */
+const freed: number[] = [];
+let nextFd = 3;
+
+/** Take the lowest free fd for `owner`. */
+export function allocateFd(owner: Selectable | object): number {
+  const fd = freed.length > 0 ? heapPop() : nextFd++;
+  table.set(fd, owner);
+  return fd;
+}
+
+/** Give `fd` back; the next {@link allocateFd} may reuse it. */
+export function releaseFd(fd: number): void {
+  if (!table.delete(fd)) return;
+  freed.push(fd);
+  let i = freed.length - 1;
+  while (i > 0) {
+    const parent = (i - 1) >> 1;
+    const p = freed[parent] ?? 0;
+    if (p <= fd) break;
+    freed[i] = p;
+    i = parent;
+  }
+  freed[i] = fd;
+}
+
+/** The selectable open at `fd`, or `undefined` when `fd` is not open or not selectable. */
+export function lookupFd(fd: number): Selectable | undefined {
+  const owner = table.get(fd);
+  return owner !== undefined && isSelectable(owner) ? owner : undefined;
+}
+
+function isSelectable(owner: object): owner is Selectable {
+  return "readiness" in owner && "watch" in owner;
+}
+
+function heapPop(): number {
+  const top = freed[0] ?? 0;
+  const last = freed.pop() ?? 0;
+  const n = freed.length;
+  if (n > 0) {
+    let i = 0;
+    for (;;) {
+      const l = 2 * i + 1;
+      if (l >= n) break;
+      const r = l + 1;
+      const child = r < n && (freed[r] ?? 0) < (freed[l] ?? 0) ? r : l;
+      const c = freed[child] ?? 0;
+      if (c >= last) break;
+      freed[i] = c;
+      i = child;
+    }
+    freed[i] = last;
+  }
+  return top;
+}

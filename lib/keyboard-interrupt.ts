@@ -1,0 +1,49 @@
+/**
+ * Ctrl-C as Python has it: `KeyboardInterrupt` thrown out of the call that was waiting.
+ *
+ * Python turns SIGINT into a `KeyboardInterrupt` raised wherever the program is, which is almost always inside a
+ * blocking call such as `sel.select()`; the course catches it to print `Caught keyboard interrupt, exiting`. Node
+ * instead dies on SIGINT. Our waiting calls (`select()`, and `accept`/`recv`/`send`/`connect` on a blocking
+ * socket) register here while they wait; on SIGINT every registered call is interrupted and throws
+ * {@link KeyboardInterrupt}, so the program's `catch` and `finally` run as in Python.
+ *
+ * When nothing of ours is waiting, SIGINT keeps Node's default meaning (the process dies by the signal, like
+ * Python with an uncaught `KeyboardInterrupt`). The SIGINT listener is installed on the first wait, and only then.
+ * @module
+ */
+import { KeyboardInterrupt } from "./errors.ts";
+
+/** A waiting call's way to be interrupted: it should stop waiting and throw {@link KeyboardInterrupt}. */
+export interface Interruptible {
+  interrupt(error: KeyboardInterrupt): void;
+}
+
+const waiting = new Set<Interruptible>();
+let installed = false;
+
+function onSigint(): void {
+  if (waiting.size === 0) {
+    // Nothing is waiting: behave as if we had never listened (die by SIGINT).
+    process.removeListener("SIGINT", onSigint);
+    installed = false;
+    process.kill(process.pid, "SIGINT");
+    return;
+  }
+  const calls = [...waiting];
+  waiting.clear();
+  for (const call of calls) call.interrupt(new KeyboardInterrupt());
+}
+
+/** Mark `call` as waiting: a SIGINT from now on interrupts it. */
+export function startWaiting(call: Interruptible): void {
+  if (!installed) {
+    process.on("SIGINT", onSigint);
+    installed = true;
+  }
+  waiting.add(call);
+}
+
+/** Mark `call` as no longer waiting. */
+export function stopWaiting(call: Interruptible): void {
+  waiting.delete(call);
+}

@@ -1,0 +1,596 @@
+/**
+ * Python's `selectors` module: wait for I/O readiness on many sockets at once.
+ *
+ * The rules (CPython's `selectors.py` with Linux epoll underneath, as measured in Python 3.11):
+ *
+ * - **Keys.** `register(fileobj, events, data)` returns a {@link SelectorKey} `(fileobj, fd, events, data)`; that
+ *   same object is what `getKey()`, `getMap()` and `select()` hand out. `modify()` keeps the key when events and
+ *   data are unchanged, else replaces it with a new one (keys held elsewhere go stale). `modify(f, ev)` without data
+ *   sets data to `null`, as Python's does to `None`.
+ * - **Errors**, with CPython's classes and texts: bad events → `ValueError('Invalid events: 0')`; registering the
+ *   same fd twice → `KeyError('<socket.socket fd=4, …> (FD 4) is already registered')`; an unknown file object
+ *   → `KeyError('… is not registered')`; no usable fileno → `ValueError('Invalid file object: …')`; a negative
+ *   fd → `ValueError('Invalid file descriptor: -1')`; `getKey` after `close()` → `RuntimeError('Selector is
+ *   closed')`.
+ * - **Level-triggered readiness.** A listening socket is readable while a connection is pending. A connected
+ *   socket is readable while bytes are buffered, at end of stream, or with an error pending; writable while its
+ *   send buffer has room; a failed connect makes it readable and writable. `select()` reports each ready key once,
+ *   with `mask = ready ∩ key.events`, and keeps reporting it on every call while it stays ready.
+ * - **Timeouts.** `select()` or `select(null)` waits until something is ready; `select(0)` or a negative timeout
+ *   polls; `select(t)` waits at most `t` seconds (rounded up to whole ms) and returns `[]`. With nothing
+ *   registered, `select()` waits forever, as Python's does.
+ * - **Fairness and liveness.** Every `select()` call lets pending I/O in (it yields to Node's event loop once, even
+ *   when keys are ready), so a loop whose sockets are always writable still sees new data and connections. A
+ *   waiting `select()` keeps the process alive, like a blocking call, and throws `KeyboardInterrupt` on Ctrl-C.
+ * - **Cost.** A `select()` re-checks only the sources that reported a change or were ready last time: its cost
+ *   follows the ready keys, not the registered ones (as epoll's does).
+ * - **Beyond Python:** {@link DefaultSelector.wakeup} makes a waiting `select()` return early (several calls
+ *   before a `select()` count as one), as Java NIO's and mio's do.
+ *
+ * {@link BaseSelector} owns the bookkeeping and every check; a concrete selector implements `select()` and, if it
+ * must tell an OS about registrations, the `implRegister`/`implUnregister`/`implModify`/`implClose` hooks.
+ *
+ * @example
+ * ```ts
+ * const sel = new DefaultSelector<string>();
+ * sel.register(sock, EVENT_READ | EVENT_WRITE, "hello");
+ * for (const [key, mask] of await sel.select()) {
+ *   if (mask & EVENT_READ) console.log(key.fileobj.recv(1024));
+ * }
+ * ```
+ * @module
+ */
+import { inspect } from "node:util";
+import { setImmediate as nextTurn } from "node:timers/promises";
+
+import {
+  KeyError,
+  KeyboardInterrupt,
+  RuntimeError,
+  ValueError,
+  fromErrno,
+  errno,
+} from "./errors.ts";
+import { HANGUP, allocateFd, lookupFd, releaseFd, type Selectable, type Watcher } from "./fd.ts";
+import { startWaiting, stopWaiting, type Interruptible } from "./keyboard-interrupt.ts";
+import { repr, reprSymbol, type Reprable } from "./repr.ts";
+import type { NonBlockingSocket } from "./socket.ts";
+
+/** Event bit: the file object is ready for reading (`recv`, `accept`). */
+export const EVENT_READ = 1;
+/** Event bit: the file object is ready for writing (`send`). */
+export const EVENT_WRITE = 2;
+
+/** Something with a file descriptor: our sockets, or any object whose `fileno()` returns one. */
+export interface FileLike {
+  fileno(): number;
+}
+
+/** What a selector watches: an fd number or an object with `fileno()`. */
+export type FileObj = number | FileLike;
+
+/**
+ * Python's `SelectorKey` namedtuple: the registration of one file object. Immutable; `modify()` makes a new one
+ * when something changes.
+ */
+export class SelectorKey<F extends FileObj = FileObj, D = unknown> implements Reprable {
+  /** The `(key, mask)` pairs `select()` hands out, made once per mask so a ready key costs no allocation. */
+  private pairs: (ReadyPair<F, D> | undefined)[] | undefined;
+
+  constructor(
+    /** The registered file object. */
+    readonly fileobj: F,
+    /** Its file descriptor. */
+    readonly fd: number,
+    /** The events of interest: `EVENT_READ`, `EVENT_WRITE` or both. */
+    readonly events: number,
+    /** The data given at registration: what the program wants back when the file object is ready. */
+    readonly data: D,
+  ) {}
+
+  /** @internal The `[this, mask]` pair for `select()` results, made once per mask value. */
+  pair(mask: number): ReadyPair<F, D> {
+    const pairs = (this.pairs ??= []);
+    let pair = pairs[mask];
+    if (pair === undefined) {
+      pair = readyPair(this, mask);
+      pairs[mask] = pair;
+    }
+    return pair;
+  }
+
+  /** `SelectorKey(fileobj=…, fd=4, events=1, data=…)`, as Python prints it. */
+  [reprSymbol](): string {
+    return `SelectorKey(fileobj=${repr(this.fileobj)}, fd=${this.fd}, events=${this.events}, data=${repr(this.data)})`;
+  }
+
+  [inspect.custom](): string {
+    return this[reprSymbol]();
+  }
+}
+
+/**
+ * A key typed by its data: for a selector whose data is `Connection | null`, a key is a
+ * `SelectorKey<F, Connection> | SelectorKey<F, null>`, so `if (key.data === null)` narrows the key itself.
+ */
+export type KeyFor<F extends FileObj, D> = D extends unknown ? SelectorKey<F, D> : never;
+
+/** One entry of `select()`'s result: a key and the events it is ready for. */
+export type ReadyPair<F extends FileObj, D> = readonly [key: KeyFor<F, D>, mask: number];
+
+/** What `select()` returns: one `[key, mask]` per ready key. */
+export type ReadyList<F extends FileObj, D> = ReadyPair<F, D>[];
+
+/**
+ * The one place where a key is seen as its data-distributed type: a `SelectorKey<F, D>` always is one member of
+ * `KeyFor<F, D>`, which TypeScript cannot prove for a generic `D`.
+ */
+function readyPair<F extends FileObj, D>(key: SelectorKey<F, D>, mask: number): ReadyPair<F, D> {
+  return [key as KeyFor<F, D>, mask];
+}
+
+/** The optional data argument: optional (default `null`) when the data type allows `null`, as Python's `None`. */
+export type DataArg<D> = null extends D ? [data?: D] : [data: D];
+
+/**
+ * Python's `_SelectorMapping`: a read-only view of the registrations, fd → key. `getMap()` returns the same view
+ * each call. Iterating yields fds; `get`/`has` take a file object or an fd.
+ */
+export class SelectorMapping<F extends FileObj, D> implements Iterable<number> {
+  /** @internal */
+  constructor(
+    private readonly byFd: ReadonlyMap<number, SelectorKey<F, D>>,
+    private readonly lookup: (fileobj: F | number) => number,
+  ) {}
+
+  /** How many file objects are registered. */
+  get size(): number {
+    return this.byFd.size;
+  }
+
+  /** The key of `fileobj` (or fd), or `undefined` when it is not registered. */
+  get(fileobj: F | number): SelectorKey<F, D> | undefined {
+    return this.byFd.get(this.lookup(fileobj));
+  }
+
+  /** Is `fileobj` (or fd) registered? */
+  has(fileobj: F | number): boolean {
+    return this.byFd.has(this.lookup(fileobj));
+  }
+
+  /** The registered fds. */
+  [Symbol.iterator](): IterableIterator<number> {
+    return this.byFd.keys();
+  }
+
+  /** The registered fds. */
+  keys(): IterableIterator<number> {
+    return this.byFd.keys();
+  }
+
+  /** The keys. */
+  values(): IterableIterator<SelectorKey<F, D>> {
+    return this.byFd.values();
+  }
+
+  /** `[fd, key]` pairs. */
+  entries(): IterableIterator<[number, SelectorKey<F, D>]> {
+    return this.byFd.entries();
+  }
+}
+
+/** Python's `_fileobj_to_fd`: the fd of an int or of an object with `fileno()`. */
+function fileobjToFd(fileobj: unknown): number {
+  let fd: unknown;
+  if (typeof fileobj === "number") fd = fileobj;
+  else if (
+    typeof fileobj === "object" &&
+    fileobj !== null &&
+    "fileno" in fileobj &&
+    typeof fileobj.fileno === "function"
+  ) {
+    fd = (fileobj as FileLike).fileno();
+  }
+  if (typeof fd !== "number" || !Number.isInteger(fd)) {
+    throw new ValueError(`Invalid file object: ${repr(fileobj)}`);
+  }
+  if (fd < 0) throw new ValueError(`Invalid file descriptor: ${fd}`);
+  return fd;
+}
+
+/** Python's check of `events`: `ValueError('Invalid events: 0')`, or TypeError for a non-integer. */
+function checkEvents(events: unknown): void {
+  if (typeof events === "number" && !Number.isInteger(events)) {
+    throw new TypeError("unsupported operand type(s) for &: 'float' and 'int'");
+  }
+  if (typeof events === "string") {
+    throw new TypeError("unsupported operand type(s) for &: 'str' and 'int'");
+  }
+  if (typeof events !== "number" || events === 0 || (events & ~(EVENT_READ | EVENT_WRITE)) !== 0) {
+    throw new ValueError(`Invalid events: ${repr(events)}`);
+  }
+}
+
+/**
+ * The base of every selector, like CPython's `BaseSelector` with `_BaseSelectorImpl`: it owns the fd → key map
+ * and all the checks, with Python's exceptions and messages, and rolls a registration back when the
+ * implementation refuses it. A concrete selector implements {@link select} and may override the `impl*` hooks and
+ * {@link wakeup}.
+ *
+ * `F` is what may be registered, `D` the type of the data kept in keys.
+ */
+export abstract class BaseSelector<F extends FileObj = FileObj, D = unknown> implements Disposable {
+  private readonly fdToKey = new Map<number, SelectorKey<F, D>>();
+  private map: SelectorMapping<F, D> | null = new SelectorMapping(this.fdToKey, (f) =>
+    this.fileobjLookup(f),
+  );
+
+  /**
+   * Python's `_fileobj_lookup`: the fd of `fileobj`. When it has no valid fd (a socket closed since it was
+   * registered has fileno -1), search the keys for that very object.
+   * @throws ValueError `Invalid file object: …` / `Invalid file descriptor: -1`.
+   */
+  protected fileobjLookup(fileobj: F | number): number {
+    try {
+      return fileobjToFd(fileobj);
+    } catch (e) {
+      if (!(e instanceof ValueError)) throw e;
+      for (const key of this.fdToKey.values()) if (key.fileobj === fileobj) return key.fd;
+      throw e;
+    }
+  }
+
+  /**
+   * Register a file object for events (`EVENT_READ`, `EVENT_WRITE`, or both) with optional data.
+   * @returns the new key.
+   * @throws ValueError for bad events or a file object without a valid fd; KeyError when its fd is already
+   *   registered; whatever the implementation raises (the registration is then rolled back).
+   */
+  register(fileobj: F, events: number, ...rest: DataArg<D>): SelectorKey<F, D> {
+    checkEvents(events);
+    const key = new SelectorKey<F, D>(fileobj, this.fileobjLookup(fileobj), events, dataOf(rest));
+    if (this.fdToKey.has(key.fd)) {
+      throw new KeyError(`${repr(fileobj)} (FD ${key.fd}) is already registered`);
+    }
+    this.fdToKey.set(key.fd, key);
+    try {
+      this.implRegister(key);
+    } catch (e) {
+      this.fdToKey.delete(key.fd);
+      throw e;
+    }
+    return key;
+  }
+
+  /**
+   * Unregister a file object (or fd). Works for a socket closed since it was registered.
+   * @returns the removed key.
+   * @throws KeyError `… is not registered`.
+   */
+  unregister(fileobj: F | number): SelectorKey<F, D> {
+    const fd = this.fileobjLookup(fileobj);
+    const key = this.fdToKey.get(fd);
+    if (key === undefined) throw new KeyError(`${repr(fileobj)} is not registered`);
+    this.fdToKey.delete(fd);
+    this.implUnregister(key);
+    return key;
+  }
+
+  /**
+   * Change the events and data of a registration. Like Python's epoll selector it does not check `events`
+   * (0 is accepted), keeps the same key when nothing changes, and else replaces the key.
+   * @returns the (possibly new) key.
+   * @throws KeyError `… is not registered`.
+   */
+  modify(fileobj: F | number, events: number, ...rest: DataArg<D>): SelectorKey<F, D> {
+    const fd = this.fileobjLookup(fileobj);
+    const key = this.fdToKey.get(fd);
+    if (key === undefined) throw new KeyError(`${repr(fileobj)} is not registered`);
+    const data = dataOf(rest);
+    if (events === key.events && data === key.data) return key;
+    const changed = new SelectorKey<F, D>(key.fileobj, fd, events, data);
+    try {
+      this.implModify(key, changed);
+    } catch (e) {
+      this.fdToKey.delete(fd);
+      this.implUnregister(key);
+      throw e;
+    }
+    this.fdToKey.set(fd, changed);
+    return changed;
+  }
+
+  /**
+   * Wait until some registered file objects are ready, or the timeout passes.
+   * @param timeout seconds; `null`/`undefined` waits without limit, `0` or less polls.
+   * @returns one `[key, mask]` per ready key; `[]` on timeout.
+   */
+  abstract select(timeout?: number | null): Promise<ReadyList<F, D>>;
+
+  /**
+   * Make a waiting {@link select} return early (with what is ready, maybe nothing); with no `select()` waiting,
+   * the next one returns at once. Several calls count as one. A selector whose `select()` waits should override
+   * this; the default does nothing.
+   */
+  wakeup(): void {
+    // A selector that never waits has nothing to wake.
+  }
+
+  /**
+   * Close the selector: forget every registration. `getMap()` then returns `null`, `getKey()` throws
+   * `RuntimeError('Selector is closed')`. Closing again does nothing.
+   */
+  close(): void {
+    if (this.map === null) return;
+    this.fdToKey.clear();
+    this.map = null;
+    this.implClose();
+  }
+
+  /** `using sel = new DefaultSelector()` closes it at the end of the block, like Python's `with`. */
+  [Symbol.dispose](): void {
+    this.close();
+  }
+
+  /**
+   * The key of a registered file object (or fd).
+   * @throws KeyError `… is not registered`; RuntimeError `Selector is closed`.
+   */
+  getKey(fileobj: F | number): SelectorKey<F, D> {
+    const mapping = this.getMap();
+    if (mapping === null) throw new RuntimeError("Selector is closed");
+    const key = mapping.get(fileobj);
+    if (key === undefined) throw new KeyError(`${repr(fileobj)} is not registered`);
+    return key;
+  }
+
+  /** The read-only fd → key mapping (the same object each call), or `null` once closed. */
+  getMap(): SelectorMapping<F, D> | null {
+    return this.map;
+  }
+
+  /** Hook: a key was added. Throw to refuse it (the registration is rolled back). */
+  protected implRegister(_key: SelectorKey<F, D>): void {
+    // nothing to tell
+  }
+
+  /** Hook: a key was removed. */
+  protected implUnregister(_key: SelectorKey<F, D>): void {
+    // nothing to tell
+  }
+
+  /** Hook: `oldKey` is being replaced by `newKey`. Throw to refuse (the registration is then removed). */
+  protected implModify(_oldKey: SelectorKey<F, D>, _newKey: SelectorKey<F, D>): void {
+    // nothing to tell
+  }
+
+  /** Hook: the selector was closed (after the keys were forgotten). */
+  protected implClose(): void {
+    // nothing to release
+  }
+}
+
+function dataOf<D>(rest: DataArg<D>): D {
+  // An omitted data argument is only allowed when `null extends D` (see DataArg), so null is a D here.
+  return (rest.length > 0 ? rest[0] : null) as D;
+}
+
+/** One registration of a {@link DefaultSelector}: watches its source and queues itself when told of a change. */
+class Registration<F extends FileObj, D> implements Watcher {
+  queued = false;
+  removed = false;
+
+  constructor(
+    readonly selector: DefaultSelector<D, F>,
+    public key: SelectorKey<F, D>,
+    readonly source: Selectable,
+  ) {}
+
+  readinessChanged(): void {
+    if (!this.queued && !this.removed) this.selector.enqueue(this);
+  }
+}
+
+/** How long a `select()` without timeout arms its keep-alive timer (Node's longest). */
+const FOREVER_MS = 0x7fffffff;
+
+/**
+ * The selector for our sockets (Python's `DefaultSelector`, which is epoll on Linux). `D` is the type of the
+ * data kept in keys; `F` what may be registered — non-blocking sockets by default, as the course registers; use
+ * `DefaultSelector<D, NonBlockingSocket | number>` to register raw fds too.
+ *
+ * Each registration watches its socket; a socket whose readiness may have changed queues its registration, and
+ * `select()` re-checks only the queued ones, keeping those still ready for the next call (level-triggered).
+ */
+export class DefaultSelector<D = unknown, F extends FileObj = NonBlockingSocket>
+  extends BaseSelector<F, D>
+  implements Interruptible
+{
+  private readonly registrations = new Map<number, Registration<F, D>>();
+  /** Registrations whose source changed or was ready at the last select(). */
+  private queue: Registration<F, D>[] = [];
+  private fd: number;
+  private closed = false;
+  private wakeupPending = false;
+  private interrupted: KeyboardInterrupt | null = null;
+  /** The wake-up of the select() that is waiting, if one is. */
+  private waiting: { resolve: () => void; reject: (e: Error) => void } | null = null;
+
+  constructor() {
+    super();
+    this.fd = allocateFd(this);
+  }
+
+  /** The selector's own fd (the epoll fd, in Python). @throws ValueError once closed. */
+  fileno(): number {
+    this.checkOpen();
+    return this.fd;
+  }
+
+  /**
+   * Wait until registered sockets are ready (see the module rules).
+   * @throws ValueError `I/O operation on closed epoll object` once closed; KeyboardInterrupt on Ctrl-C.
+   */
+  async select(timeout: number | null = null): Promise<ReadyList<F, D>> {
+    this.checkOpen();
+    startWaiting(this);
+    try {
+      await nextTurn();
+      this.throwIfInterrupted();
+      let ready = this.collect();
+      if (ready.length > 0 || this.takeWakeup() || (timeout !== null && timeout <= 0)) return ready;
+      const deadline = timeout === null ? null : performance.now() + Math.ceil(timeout * 1000);
+      for (;;) {
+        await this.wait(deadline === null ? null : deadline - performance.now());
+        this.throwIfInterrupted();
+        ready = this.collect();
+        if (ready.length > 0 || this.takeWakeup() || this.closed) return ready;
+        if (deadline !== null && performance.now() >= deadline) return ready;
+      }
+    } finally {
+      stopWaiting(this);
+    }
+  }
+
+  /** Make a waiting `select()` return early; several calls before a `select()` count as one. */
+  override wakeup(): void {
+    this.wakeupPending = true;
+    this.wake();
+  }
+
+  /** @internal Called by SIGINT handling: the waiting select() throws KeyboardInterrupt. */
+  interrupt(error: KeyboardInterrupt): void {
+    this.interrupted = error;
+    const waiting = this.waiting;
+    if (waiting) {
+      this.waiting = null;
+      waiting.reject(error);
+    }
+  }
+
+  /** @internal A registration's source changed: re-check it at the next select(). */
+  enqueue(registration: Registration<F, D>): void {
+    registration.queued = true;
+    this.queue.push(registration);
+    this.wake();
+  }
+
+  protected override implRegister(key: SelectorKey<F, D>): void {
+    this.checkOpen();
+    const source = lookupFd(key.fd);
+    if (source === undefined) throw fromErrno(errno.EBADF);
+    const registration = new Registration(this, key, source);
+    this.registrations.set(key.fd, registration);
+    source.watch(registration);
+    this.enqueue(registration);
+  }
+
+  protected override implUnregister(key: SelectorKey<F, D>): void {
+    const registration = this.registrations.get(key.fd);
+    if (registration === undefined) return;
+    this.registrations.delete(key.fd);
+    registration.removed = true;
+    registration.source.unwatch(registration);
+  }
+
+  protected override implModify(_oldKey: SelectorKey<F, D>, newKey: SelectorKey<F, D>): void {
+    const registration = this.registrations.get(newKey.fd);
+    if (registration === undefined) return;
+    registration.key = newKey;
+    if (!registration.queued) this.enqueue(registration);
+  }
+
+  protected override implClose(): void {
+    for (const registration of this.registrations.values()) {
+      registration.removed = true;
+      registration.source.unwatch(registration);
+    }
+    this.registrations.clear();
+    this.queue = [];
+    this.closed = true;
+    releaseFd(this.fd);
+    this.fd = -1;
+    this.wake();
+  }
+
+  private checkOpen(): void {
+    if (this.closed) throw new ValueError("I/O operation on closed epoll object");
+  }
+
+  private throwIfInterrupted(): void {
+    const error = this.interrupted;
+    if (error) {
+      this.interrupted = null;
+      throw error;
+    }
+  }
+
+  private takeWakeup(): boolean {
+    const pending = this.wakeupPending;
+    this.wakeupPending = false;
+    return pending;
+  }
+
+  /**
+   * The ready keys among the queued registrations. A registration stays queued while it is ready (level-triggered)
+   * and leaves the queue when it is not; its source queues it again on the next change.
+   */
+  private collect(): ReadyList<F, D> {
+    const ready: ReadyList<F, D> = [];
+    const queue = this.queue;
+    let kept = 0;
+    for (const registration of queue) {
+      if (!registration.removed) {
+        const bits = registration.source.readiness();
+        const key = registration.key;
+        const mask = bits & key.events & (EVENT_READ | EVENT_WRITE);
+        // epoll reports a hang-up even to a key that asked for no events: as (key, 0).
+        if (mask !== 0 || ((bits & HANGUP) !== 0 && key.events === 0)) {
+          ready.push(key.pair(mask));
+          queue[kept++] = registration;
+          continue;
+        }
+      }
+      registration.queued = false;
+    }
+    queue.length = kept;
+    return ready;
+  }
+
+  /** Wait until woken (a change, wakeup(), close(), SIGINT) or `ms` pass; `null` = no limit. */
+  private wait(ms: number | null): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const timer =
+        ms === null
+          ? setInterval(noop, FOREVER_MS)
+          : setTimeout(
+              () => {
+                this.wake();
+              },
+              Math.max(0, ms),
+            );
+      this.waiting = {
+        resolve: () => {
+          clearTimeout(timer);
+          resolve();
+        },
+        reject: (e) => {
+          clearTimeout(timer);
+          reject(e);
+        },
+      };
+    });
+  }
+
+  private wake(): void {
+    const waiting = this.waiting;
+    if (waiting) {
+      this.waiting = null;
+      waiting.resolve();
+    }
+  }
+}
+
+function noop(): void {
+  // keeps the event loop alive while select() waits without a timeout, as a blocking call does
+}

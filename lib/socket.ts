@@ -1,0 +1,1077 @@
+/**
+ * Python's `socket` module on top of `node:net`.
+ *
+ * `socket(family, type)` makes a socket in **blocking mode**, as Python does. JavaScript cannot block, so in
+ * blocking mode the calls that block in Python return Promises: `await s.accept()`, `await conn.recv(1024)`,
+ * `await s.sendall(data)`, `await s.connect(addr)`. `setblocking(false)` returns the same socket typed as a
+ * {@link NonBlockingSocket}, whose calls are synchronous and behave as Python's on Linux:
+ *
+ * - `recv(n)` returns 1..n buffered bytes, an empty Buffer at end of stream, or throws
+ *   `BlockingIOError` (errno 11, EAGAIN) when nothing is buffered;
+ * - `send(data)` takes what fits in the send buffer and returns the count (partial sends happen), or throws
+ *   `BlockingIOError` when the buffer is full;
+ * - `accept()` throws `BlockingIOError` when no connection is pending;
+ * - `connectEx(addr)` returns 115 (EINPROGRESS); the outcome shows up as readiness, as `SO_ERROR`, and as the
+ *   next `recv`/`send` (a refused connection raises `ConnectionRefusedError`, errno 111, once).
+ *
+ * Like a kernel socket, each socket buffers at most `SO_RCVBUF` bytes (256 KiB) received but not yet read; beyond
+ * that it stops reading from the network until the program calls `recv`, so a peer cannot grow our memory. It
+ * also holds at most `SO_SNDBUF` bytes (256 KiB) sent but not yet written to the network, and that decides
+ * writability. A pending error is reported once, as in Python: by `recv`, `send`, `connectEx` or
+ * `getsockopt(SOL_SOCKET, SO_ERROR)`, whichever comes first.
+ *
+ * Differences that Node forces (the side-by-side guide explains each): `listen()` is where Node binds, so a
+ * blocking socket's `listen()` is awaited and raises the bind errors (`[Errno 98] Address already in use`);
+ * `getsockname()` before `listen()` shows the port as given (0 stays 0); `socketpair()` is awaited; file
+ * descriptors are numbered by us (see `fd.ts`).
+ *
+ * @example
+ * ```ts
+ * import * as socket from "selectors-ts/lib/socket.ts";
+ * using s = socket.socket(socket.AF_INET, socket.SOCK_STREAM);
+ * s.bind(["127.0.0.1", 0]);
+ * await s.listen();
+ * const [conn, addr] = await s.accept();
+ * ```
+ * @module
+ */
+import { inspect } from "node:util";
+import * as net from "node:net";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+import {
+  type KeyboardInterrupt,
+  OSError,
+  OverflowError,
+  TimeoutError,
+  ValueError,
+  errno,
+  fromErrno,
+  fromNodeError,
+  errnoOf,
+} from "./errors.ts";
+import {
+  HANGUP,
+  READABLE,
+  WRITABLE,
+  Watchers,
+  allocateFd,
+  releaseFd,
+  type Selectable,
+  type Watcher,
+} from "./fd.ts";
+import { startWaiting, stopWaiting, type Interruptible } from "./keyboard-interrupt.ts";
+import { repr, reprSymbol, type Reprable } from "./repr.ts";
+
+/** Address family: Unix domain sockets (a filesystem path). */
+export const AF_UNIX = 1;
+/** Address family: IPv4, addresses `[host, port]`. */
+export const AF_INET = 2;
+/** Address family: IPv6, addresses `[host, port, flowinfo, scopeId]`. */
+export const AF_INET6 = 10;
+/** Socket type: a byte stream (TCP). The only type we emulate. */
+export const SOCK_STREAM = 1;
+/** `setsockopt`/`getsockopt` level for socket options. */
+export const SOL_SOCKET = 1;
+/** Option: allow binding an address in TIME_WAIT. Node always sets it on listeners; we record the value. */
+export const SO_REUSEADDR = 2;
+/** Option (read only): the pending error, reported once, then 0. */
+export const SO_ERROR = 4;
+/** Option: the send buffer size in bytes (decides writability and partial sends). */
+export const SO_SNDBUF = 7;
+/** Option: the receive buffer size in bytes (unread data beyond it stops reading from the network). */
+export const SO_RCVBUF = 8;
+/** Option: TCP keep-alive probes. */
+export const SO_KEEPALIVE = 9;
+/** `setsockopt`/`getsockopt` level for TCP options. */
+export const IPPROTO_TCP = 6;
+/** TCP option: disable Nagle's algorithm. */
+export const TCP_NODELAY = 1;
+/** `shutdown()`: no more receives. */
+export const SHUT_RD = 0;
+/** `shutdown()`: no more sends (the peer sees end of stream). */
+export const SHUT_WR = 1;
+/** `shutdown()`: both. */
+export const SHUT_RDWR = 2;
+
+/** An IPv4 address, as Python writes it: `('127.0.0.1', 65432)`. */
+export type InetAddress = readonly [host: string, port: number];
+/** An IPv6 address, as Python gives it: `('::1', 65432, 0, 0)` (host, port, flowinfo, scope id). */
+export type Inet6Address = readonly [host: string, port: number, flowinfo: number, scopeId: number];
+/** A Unix domain socket address: a path, or `''` when unnamed. */
+export type UnixAddress = string;
+/** Any socket address. */
+export type Address = InetAddress | Inet6Address | UnixAddress;
+
+/** Default receive and send buffer sizes, in bytes. */
+const DEFAULT_BUFFER = 256 * 1024;
+const EMPTY: Buffer = Buffer.alloc(0);
+/** Node's longest timer; a waiting call with no timeout re-arms it to stay alive, as a blocking call does. */
+const FOREVER_MS = 0x7fffffff;
+
+/**
+ * `fresh`: made, maybe bound; `listening`; `connecting`: connect under way; `connected`: a connection, or a
+ * failed one (`hangup` set); `closed`.
+ */
+type State = "fresh" | "listening" | "connecting" | "connected" | "closed";
+
+/**
+ * What both views of a socket share: the state, the buffers, the Node objects. Internal; programs hold a
+ * {@link BlockingSocket} or a {@link NonBlockingSocket}.
+ */
+class SocketCore implements Selectable {
+  fd = -1;
+  state: State = "fresh";
+  /** Seconds; `null` = blocking without limit, `0` = non-blocking. */
+  timeout: number | null = null;
+  readonly watchers = new Watchers();
+
+  bound: NormalizedAddress | null = null;
+  server: net.Server | null = null;
+  readonly pending: SocketCore[] = [];
+
+  stream: net.Socket | null = null;
+  /** Received, not yet read: chunks, with `head` bytes of the first already taken. */
+  private readonly chunks: Buffer[] = [];
+  private head = 0;
+  buffered = 0;
+  private paused = false;
+  /** The peer ended its side (or we shut down reading). */
+  eof = false;
+  /** A pending error (errno), reported once by recv/send/connectEx/SO_ERROR. */
+  pendingErrno: number | null = null;
+  /** An error happened on this connection (epoll's ERR|HUP): readable and writable from now on. */
+  hangup = false;
+  /** We shut down writing, or the connection broke: send raises EPIPE. */
+  writeShut = false;
+  /** A completed connect was already reported by connect/connectEx. */
+  connectReported = false;
+  /** Set when a send left no room: the next write completion may make the socket writable again. */
+  private sendBlocked = false;
+  /** Unix sockets from socketpair() have no name. */
+  unnamed = false;
+
+  rcvbuf = DEFAULT_BUFFER;
+  sndbuf = DEFAULT_BUFFER;
+  reuseaddr = 0;
+  keepalive = 0;
+  nodelay = 0;
+
+  private blockingView: BlockingSocket | null = null;
+  private nonBlockingView: NonBlockingSocket | null = null;
+
+  constructor(
+    readonly family: number,
+    readonly type: number,
+  ) {}
+
+  // Views
+
+  blocking(): BlockingSocket {
+    return (this.blockingView ??= new BlockingSocket(this));
+  }
+
+  nonBlocking(): NonBlockingSocket {
+    return (this.nonBlockingView ??= new NonBlockingSocket(this));
+  }
+
+  open(): void {
+    this.fd = allocateFd(this);
+  }
+
+  // Selectable
+
+  fileno(): number {
+    return this.fd;
+  }
+
+  readiness(): number {
+    switch (this.state) {
+      case "closed":
+      case "connecting":
+        return 0;
+      case "fresh":
+        // Linux reports a never-connected TCP socket as OUT|HUP.
+        return READABLE | WRITABLE | HANGUP;
+      case "listening":
+        return this.pending.length > 0 || this.pendingErrno !== null ? READABLE : 0;
+      case "connected": {
+        if (this.hangup) return READABLE | WRITABLE | HANGUP;
+        let bits = this.buffered > 0 || this.eof ? READABLE : 0;
+        if (this.writeShut || this.outstanding() < this.sndbuf) bits |= WRITABLE;
+        return bits;
+      }
+    }
+  }
+
+  watch(watcher: Watcher): void {
+    this.watchers.add(watcher);
+  }
+
+  unwatch(watcher: Watcher): void {
+    this.watchers.delete(watcher);
+  }
+
+  // Node events
+
+  attach(stream: net.Socket): void {
+    this.stream = stream;
+    stream.on("data", this.onData);
+    stream.on("end", this.onEnd);
+    stream.on("error", this.onError);
+    stream.on("close", this.onClose);
+  }
+
+  private readonly onData = (chunk: Buffer): void => {
+    if (this.state === "closed" || this.eof) return;
+    this.chunks.push(chunk);
+    this.buffered += chunk.length;
+    if (this.buffered >= this.rcvbuf && !this.paused) {
+      this.paused = true;
+      this.stream?.pause();
+    }
+    this.watchers.notify();
+  };
+
+  private readonly onEnd = (): void => {
+    this.eof = true;
+    this.watchers.notify();
+  };
+
+  private readonly onError = (err: Error): void => {
+    if (this.state === "closed") return;
+    // A failed connect leaves a connection in error: readable and writable (epoll's ERR|HUP).
+    if (this.state === "connecting") this.state = "connected";
+    this.pendingErrno = errnoOf(err) ?? errno.EIO;
+    this.hangup = true;
+    this.writeShut = true;
+    this.watchers.notify();
+  };
+
+  private readonly onClose = (): void => {
+    this.watchers.notify();
+  };
+
+  private readonly onConnect = (): void => {
+    if (this.state === "connecting") this.state = "connected";
+    this.watchers.notify();
+  };
+
+  private readonly onWritten = (): void => {
+    if (this.sendBlocked && this.outstanding() < this.sndbuf) {
+      this.sendBlocked = false;
+      this.watchers.notify();
+    }
+  };
+
+  // Buffers
+
+  outstanding(): number {
+    return this.stream?.writableLength ?? 0;
+  }
+
+  /** Take `n` buffered bytes (n ≤ buffered): a view when one chunk holds them, else a copy. */
+  take(n: number): Buffer {
+    const first = this.chunks[0];
+    if (first === undefined) return EMPTY;
+    let out: Buffer;
+    if (first.length - this.head >= n) {
+      out = first.subarray(this.head, this.head + n);
+      this.head += n;
+      if (this.head === first.length) {
+        this.chunks.shift();
+        this.head = 0;
+      }
+    } else {
+      out = Buffer.allocUnsafe(n);
+      let filled = 0;
+      while (filled < n) {
+        const chunk = this.chunks[0];
+        if (chunk === undefined) break;
+        const count = Math.min(chunk.length - this.head, n - filled);
+        chunk.copy(out, filled, this.head, this.head + count);
+        filled += count;
+        this.head += count;
+        if (this.head === chunk.length) {
+          this.chunks.shift();
+          this.head = 0;
+        }
+      }
+    }
+    this.buffered -= n;
+    if (this.paused && this.buffered < this.rcvbuf) {
+      this.paused = false;
+      this.stream?.resume();
+    }
+    return out;
+  }
+
+  /** Drop unread data (after SHUT_RD or close). */
+  discard(): void {
+    this.chunks.length = 0;
+    this.head = 0;
+    this.buffered = 0;
+  }
+
+  /** Report the pending error, once. */
+  takeError(): OSError | null {
+    const code = this.pendingErrno;
+    if (code === null) return null;
+    this.pendingErrno = null;
+    return fromErrno(code);
+  }
+
+  // Non-blocking operations (also the second half of every blocking one)
+
+  checkOpen(): void {
+    if (this.state === "closed") throw fromErrno(errno.EBADF);
+  }
+
+  recvNow(bufsize: number): Buffer {
+    this.checkOpen();
+    if (bufsize < 0) throw new ValueError("negative buffersize in recv");
+    if (this.state === "fresh" || this.state === "listening") throw fromErrno(errno.ENOTCONN);
+    if (this.buffered > 0)
+      return bufsize === 0 ? EMPTY : this.take(Math.min(bufsize, this.buffered));
+    const error = this.takeError();
+    if (error) throw error;
+    if (this.eof || this.hangup || bufsize === 0) return EMPTY;
+    throw fromErrno(errno.EAGAIN);
+  }
+
+  sendNow(data: Uint8Array): number {
+    this.checkOpen();
+    checkBytes(data);
+    const error = this.takeError();
+    if (error) throw error;
+    if (this.state === "fresh" || this.state === "listening") throw fromErrno(errno.EPIPE);
+    if (this.state === "connecting") throw fromErrno(errno.EAGAIN);
+    if (this.writeShut) throw fromErrno(errno.EPIPE);
+    if (data.length === 0) return 0;
+    const room = this.sndbuf - this.outstanding();
+    if (room <= 0) {
+      this.sendBlocked = true;
+      throw fromErrno(errno.EAGAIN);
+    }
+    const count = Math.min(room, data.length);
+    // The kernel copies what send() accepts; so do we, so the caller may reuse its buffer.
+    const copy = Buffer.allocUnsafe(count);
+    copy.set(count === data.length ? data : data.subarray(0, count));
+    this.stream?.write(copy, this.onWritten);
+    if (this.outstanding() >= this.sndbuf) this.sendBlocked = true;
+    return count;
+  }
+
+  acceptNow(): [BlockingSocket, Address] {
+    this.checkOpen();
+    if (this.state !== "listening") throw fromErrno(errno.EINVAL);
+    const error = this.takeError();
+    if (error) throw error;
+    const conn = this.pending.shift();
+    if (conn === undefined) throw fromErrno(errno.EAGAIN);
+    conn.open();
+    return [conn.blocking(), conn.peerAddress()];
+  }
+
+  /** Start connecting; returns the errno Python's connect_ex would return. */
+  connectNow(address: Address, fn: string): number {
+    this.checkOpen();
+    const target = normalize(this.family, address, fn);
+    switch (this.state) {
+      case "listening":
+        return errno.EISCONN;
+      case "connecting":
+        return errno.EALREADY;
+      case "connected": {
+        const error = this.takeError();
+        if (error) return error.errno ?? errno.EIO;
+        if (this.hangup) {
+          // The last attempt failed and its error was reported: start a new one, as Linux does.
+          this.resetConnection();
+          break;
+        }
+        if (!this.connectReported) {
+          this.connectReported = true;
+          return 0;
+        }
+        return errno.EISCONN;
+      }
+      case "fresh":
+        break;
+    }
+    this.state = "connecting";
+    const stream: net.Socket =
+      target.kind === "unix"
+        ? net.connect({ path: target.path, allowHalfOpen: true })
+        : net.connect({
+            host: target.host,
+            port: target.port,
+            allowHalfOpen: true,
+            family: this.family === AF_INET6 ? 6 : 4,
+            ...(this.bound?.kind === "inet"
+              ? { localAddress: this.bound.host, localPort: this.bound.port }
+              : {}),
+          });
+    this.attach(stream);
+    stream.once("connect", this.onConnect);
+    if (this.nodelay) stream.setNoDelay(true);
+    if (this.keepalive) stream.setKeepAlive(true);
+    return errno.EINPROGRESS;
+  }
+
+  private resetConnection(): void {
+    this.stream?.destroy();
+    this.stream = null;
+    this.discard();
+    this.eof = false;
+    this.hangup = false;
+    this.writeShut = false;
+    this.connectReported = false;
+    this.paused = false;
+  }
+
+  /** The result of a finished connect, for a blocking connect(): 0 or the error's errno. */
+  connectResult(): number {
+    if (this.state === "connected" && !this.hangup) {
+      this.connectReported = true;
+      return 0;
+    }
+    const error = this.takeError();
+    return error?.errno ?? errno.ECONNREFUSED;
+  }
+
+  /**
+   * Start listening. `onDone` (blocking mode) hears the outcome; without it a bind error becomes the pending
+   * error, and the socket readable.
+   */
+  listenNow(backlog: number | undefined, onDone?: (error: OSError | null) => void): void {
+    let report = onDone;
+    this.checkOpen();
+    if (this.state === "listening") return;
+    if (this.state !== "fresh") throw fromErrno(errno.EINVAL);
+    const server = net.createServer({ allowHalfOpen: true });
+    this.server = server;
+    this.state = "listening";
+    server.on("connection", (stream: net.Socket) => {
+      if (this.state !== "listening") {
+        stream.destroy();
+        return;
+      }
+      const conn = new SocketCore(this.family, this.type);
+      conn.state = "connected";
+      conn.connectReported = true;
+      conn.rcvbuf = this.rcvbuf;
+      conn.sndbuf = this.sndbuf;
+      conn.attach(stream);
+      if (this.nodelay) stream.setNoDelay(true);
+      this.pending.push(conn);
+      this.watchers.notify();
+    });
+    server.on("error", (err: Error) => {
+      const error = fromNodeError(err);
+      if (report) {
+        report(error);
+        report = undefined;
+      } else {
+        this.pendingErrno = error.errno ?? errno.EIO;
+        this.watchers.notify();
+      }
+    });
+    server.once("listening", () => {
+      report?.(null);
+      report = undefined;
+    });
+    const target = this.bound ?? anyAddress(this.family);
+    const options: net.ListenOptions = { backlog: backlog ?? 128 };
+    if (target.kind === "unix") options.path = target.path;
+    else {
+      options.host = target.host;
+      options.port = target.port;
+    }
+    server.listen(options);
+  }
+
+  shutdownNow(how: number): void {
+    this.checkOpen();
+    if (how !== SHUT_RD && how !== SHUT_WR && how !== SHUT_RDWR) throw fromErrno(errno.EINVAL);
+    if (this.state !== "connected") throw fromErrno(errno.ENOTCONN);
+    if (how !== SHUT_WR) {
+      this.eof = true;
+      this.discard();
+    }
+    if (how !== SHUT_RD && !this.writeShut) {
+      this.writeShut = true;
+      this.stream?.end();
+    }
+    this.watchers.notify();
+  }
+
+  close(): void {
+    if (this.state === "closed") return;
+    const unread = this.buffered > 0;
+    this.state = "closed";
+    if (this.fd >= 0) releaseFd(this.fd);
+    this.fd = -1;
+    this.discard();
+    const stream = this.stream;
+    if (stream) {
+      // As the kernel does: unread data means the peer gets a reset; otherwise what was sent still goes out.
+      if (unread) stream.resetAndDestroy();
+      else stream.destroySoon();
+    }
+    if (this.server) {
+      this.server.close();
+      for (const conn of this.pending) conn.stream?.resetAndDestroy();
+      this.pending.length = 0;
+    }
+    this.watchers.notify();
+  }
+
+  // Addresses
+
+  localAddress(): Address {
+    this.checkOpen();
+    const family = this.family;
+    if (this.server) {
+      const info = this.server.address();
+      if (typeof info === "string") return info;
+      if (info) return format(family, info.address, info.port);
+    }
+    if (this.stream && this.state === "connected") {
+      if (family === AF_UNIX)
+        return this.unnamed ? "" : this.bound?.kind === "unix" ? this.bound.path : "";
+      const host = this.stream.localAddress;
+      const port = this.stream.localPort;
+      if (host !== undefined && port !== undefined) return format(family, host, port);
+    }
+    const bound = this.bound ?? anyAddress(family);
+    return bound.kind === "unix" ? bound.path : format(family, bound.host, bound.port);
+  }
+
+  peerAddress(): Address {
+    this.checkOpen();
+    const stream = this.stream;
+    if (this.state !== "connected" || !stream || this.hangup) throw fromErrno(errno.ENOTCONN);
+    if (this.family === AF_UNIX) return "";
+    const host = stream.remoteAddress;
+    const port = stream.remotePort;
+    if (host === undefined || port === undefined) throw fromErrno(errno.ENOTCONN);
+    return format(this.family, host, port);
+  }
+
+  // Waiting (blocking mode)
+
+  /**
+   * Wait until `bits` are ready (or the socket closes, or the timeout passes). With timeout 0 it does not wait:
+   * the operation that follows raises BlockingIOError itself.
+   */
+  waitFor(bits: number): Promise<void> {
+    if (this.state === "closed" || (this.readiness() & bits) !== 0 || this.timeout === 0) {
+      return Promise.resolve();
+    }
+    return new Promise<void>((resolve, reject) => {
+      new Waiter(this, bits, this.timeout, resolve, reject).start();
+    });
+  }
+}
+
+/** One blocking call waiting for a socket: a watcher, a timer, and a SIGINT hook. */
+class Waiter implements Watcher, Interruptible {
+  private timer: NodeJS.Timeout | null = null;
+
+  constructor(
+    private readonly core: SocketCore,
+    private readonly bits: number,
+    private readonly timeout: number | null,
+    private readonly resolve: () => void,
+    private readonly reject: (error: Error) => void,
+  ) {}
+
+  start(): void {
+    this.core.watch(this);
+    startWaiting(this);
+    this.timer =
+      this.timeout === null
+        ? setInterval(noop, FOREVER_MS)
+        : setTimeout(this.onTimeout, Math.ceil(this.timeout * 1000));
+  }
+
+  readinessChanged(): void {
+    if (this.core.state === "closed" || (this.core.readiness() & this.bits) !== 0) {
+      this.finish();
+      this.resolve();
+    }
+  }
+
+  interrupt(error: KeyboardInterrupt): void {
+    this.finish();
+    this.reject(error);
+  }
+
+  private readonly onTimeout = (): void => {
+    this.finish();
+    this.reject(new TimeoutError("timed out"));
+  };
+
+  private finish(): void {
+    this.core.unwatch(this);
+    stopWaiting(this);
+    if (this.timer) clearTimeout(this.timer);
+  }
+}
+
+function noop(): void {
+  // keeps the event loop alive while a blocking call waits
+}
+
+type NormalizedAddress =
+  | { readonly kind: "inet"; readonly host: string; readonly port: number }
+  | { readonly kind: "unix"; readonly path: string };
+
+function anyAddress(family: number): NormalizedAddress {
+  if (family === AF_UNIX) return { kind: "unix", path: "" };
+  return { kind: "inet", host: family === AF_INET6 ? "::" : "0.0.0.0", port: 0 };
+}
+
+function format(family: number, host: string, port: number): Address {
+  return family === AF_INET6 ? [host, port, 0, 0] : [host, port];
+}
+
+/** Check an address as Python does for this family and call (`fn` names it in messages). */
+function normalize(family: number, address: Address, fn: string): NormalizedAddress {
+  if (family === AF_UNIX) {
+    if (typeof address !== "string") {
+      throw new TypeError(`a bytes-like object is required, not '${typeName(address)}'`);
+    }
+    return { kind: "unix", path: address };
+  }
+  const v6 = family === AF_INET6;
+  if (
+    typeof address === "string" ||
+    !Array.isArray(address) ||
+    (v6 ? address.length < 2 || address.length > 4 : address.length !== 2)
+  ) {
+    throw new TypeError(
+      v6
+        ? "AF_INET6 address must be a tuple (host, port[, flowinfo[, scopeid]])"
+        : "AF_INET address must be a pair (host, port)",
+    );
+  }
+  const [host, port] = address;
+  if (typeof host !== "string")
+    throw new TypeError(`str, bytes or bytearray expected, not ${typeName(host)}`);
+  if (!Number.isInteger(port))
+    throw new TypeError(`'${typeName(port)}' object cannot be interpreted as an integer`);
+  if (port < 0 || port > 65535) throw new OverflowError(`${fn}(): port must be 0-65535.`);
+  return { kind: "inet", host: host === "" ? (v6 ? "::" : "0.0.0.0") : host, port };
+}
+
+function typeName(value: unknown): string {
+  if (value === null || value === undefined) return "NoneType";
+  if (typeof value === "number") return Number.isInteger(value) ? "int" : "float";
+  if (typeof value === "string") return "str";
+  if (Array.isArray(value)) return "tuple";
+  return typeof value;
+}
+
+function checkBytes(data: unknown): void {
+  if (!(data instanceof Uint8Array)) {
+    throw new TypeError(`a bytes-like object is required, not '${typeName(data)}'`);
+  }
+}
+
+/**
+ * What both modes of a socket have: addresses, options, shutdown and close. A socket is one object per mode:
+ * `setblocking()` hands out the view for the mode, over the same connection.
+ */
+abstract class SocketBase implements Reprable, Disposable {
+  /** @internal The state shared by both views. */
+  readonly core: SocketCore;
+
+  /** @internal */
+  constructor(core: SocketCore) {
+    this.core = core;
+  }
+
+  /** The address family: {@link AF_INET}, {@link AF_INET6} or {@link AF_UNIX}. */
+  get family(): number {
+    return this.core.family;
+  }
+
+  /** The socket type: {@link SOCK_STREAM}. */
+  get type(): number {
+    return this.core.type;
+  }
+
+  /** The protocol number: 0, as `socket.socket(AF_INET, SOCK_STREAM)` gives. */
+  readonly proto = 0;
+
+  /** The file descriptor (numbered by us, lowest free first), or -1 once closed. */
+  fileno(): number {
+    return this.core.fd;
+  }
+
+  /**
+   * Set the local address. Checked here as Python does (`OverflowError: bind(): port must be 0-65535.`,
+   * `TypeError: AF_INET address must be a pair (host, port)`); Node binds when `listen()` (or `connect`) runs,
+   * so that is where an address in use is reported.
+   * @throws OSError 22 (EINVAL) when already bound, listening or connected; OSError 9 when closed.
+   */
+  bind(address: Address): void {
+    this.core.checkOpen();
+    const target = normalize(this.core.family, address, "bind");
+    if (this.core.bound !== null || this.core.state !== "fresh") throw fromErrno(errno.EINVAL);
+    this.core.bound = target;
+  }
+
+  /** The local address: `('127.0.0.1', 65432)`. @throws OSError 9 when closed. */
+  getsockname(): Address {
+    return this.core.localAddress();
+  }
+
+  /** The peer's address. @throws OSError 107 (ENOTCONN) when not connected. */
+  getpeername(): Address {
+    return this.core.peerAddress();
+  }
+
+  /**
+   * Set an option: `SO_REUSEADDR`, `SO_KEEPALIVE`, `SO_SNDBUF`, `SO_RCVBUF` (level `SOL_SOCKET`) or
+   * `TCP_NODELAY` (level `IPPROTO_TCP`).
+   * @throws OSError 92 (ENOPROTOOPT) for other options.
+   */
+  setsockopt(level: number, option: number, value: number | boolean): void {
+    this.core.checkOpen();
+    const n = Number(value);
+    const core = this.core;
+    if (level === SOL_SOCKET && option === SO_REUSEADDR) core.reuseaddr = n;
+    else if (level === SOL_SOCKET && option === SO_KEEPALIVE) {
+      core.keepalive = n;
+      core.stream?.setKeepAlive(n !== 0);
+    } else if (level === SOL_SOCKET && option === SO_SNDBUF) core.sndbuf = Math.max(1, n);
+    else if (level === SOL_SOCKET && option === SO_RCVBUF) core.rcvbuf = Math.max(1, n);
+    else if (level === IPPROTO_TCP && option === TCP_NODELAY) {
+      core.nodelay = n;
+      core.stream?.setNoDelay(n !== 0);
+    } else throw fromErrno(errno.ENOPROTOOPT);
+    core.watchers.notify();
+  }
+
+  /**
+   * Read an option. `SO_ERROR` returns the pending error's errno and clears it (reported once, as in Python).
+   * @throws OSError 92 (ENOPROTOOPT) for options we do not have.
+   */
+  getsockopt(level: number, option: number): number {
+    this.core.checkOpen();
+    const core = this.core;
+    if (level === SOL_SOCKET) {
+      switch (option) {
+        case SO_ERROR: {
+          const code = core.pendingErrno ?? 0;
+          core.pendingErrno = null;
+          return code;
+        }
+        case SO_REUSEADDR:
+          return core.reuseaddr;
+        case SO_KEEPALIVE:
+          return core.keepalive;
+        case SO_SNDBUF:
+          return core.sndbuf;
+        case SO_RCVBUF:
+          return core.rcvbuf;
+      }
+    } else if (level === IPPROTO_TCP && option === TCP_NODELAY) return core.nodelay;
+    throw fromErrno(errno.ENOPROTOOPT);
+  }
+
+  /**
+   * Shut down one or both directions (`SHUT_RD`, `SHUT_WR`, `SHUT_RDWR`). After `SHUT_WR` the peer reads end of
+   * stream once what was sent has gone out.
+   * @throws OSError 107 (ENOTCONN) when not connected.
+   */
+  shutdown(how: number): void {
+    this.core.shutdownNow(how);
+  }
+
+  /**
+   * Close the socket; the fd is freed and `fileno()` returns -1. What was sent still goes out; unread received
+   * data makes the peer see a reset, as with a kernel socket. Closing again does nothing.
+   */
+  close(): void {
+    this.core.close();
+  }
+
+  /** `using s = socket(...)` closes `s` at the end of the block, like Python's `with`. */
+  [Symbol.dispose](): void {
+    this.core.close();
+  }
+
+  /** The timeout in seconds: `null` when blocking without limit, `0` when non-blocking. */
+  gettimeout(): number | null {
+    return this.core.timeout;
+  }
+
+  /** `true` unless the timeout is 0. */
+  getblocking(): boolean {
+    return this.core.timeout !== 0;
+  }
+
+  /**
+   * Set the timeout of blocking calls, in seconds: they then reject with `TimeoutError('timed out')`.
+   * `null` waits without limit; `0` makes the blocking calls raise `BlockingIOError` instead of waiting (use
+   * {@link setblocking} to get the synchronous view).
+   * @throws ValueError `Timeout value out of range` for negative values.
+   */
+  settimeout(value: number | null): void {
+    if (value !== null && (value < 0 || Number.isNaN(value))) {
+      throw new ValueError("Timeout value out of range");
+    }
+    this.core.timeout = value;
+  }
+
+  /**
+   * Python's `setblocking()`. `setblocking(false)` makes the socket non-blocking and returns it typed as a
+   * {@link NonBlockingSocket}, whose calls are synchronous; `setblocking(true)` returns the
+   * {@link BlockingSocket} view, whose calls return Promises. Both views are the same connection.
+   */
+  setblocking(flag: false): NonBlockingSocket;
+  setblocking(flag: true): BlockingSocket;
+  setblocking(flag: boolean): Socket;
+  setblocking(flag: boolean): Socket {
+    this.core.timeout = flag ? null : 0;
+    return flag ? this.core.blocking() : this.core.nonBlocking();
+  }
+
+  /** Python's repr: `<socket.socket fd=5, family=2, type=1, proto=0, laddr=('127.0.0.1', 57217)>`. */
+  [reprSymbol](): string {
+    const core = this.core;
+    const closed = core.state === "closed";
+    let text = `<socket.socket ${closed ? "[closed] " : ""}fd=${core.fd}, family=${core.family}, type=${core.type}, proto=0`;
+    if (!closed) {
+      const laddr = tryAddress(() => core.localAddress());
+      if (laddr !== null) text += `, laddr=${laddr}`;
+      const raddr = tryAddress(() => core.peerAddress());
+      if (raddr !== null) text += `, raddr=${raddr}`;
+    }
+    return `${text}>`;
+  }
+
+  /** `console.log(sock)` shows the Python repr. */
+  [inspect.custom](): string {
+    return this[reprSymbol]();
+  }
+}
+
+function tryAddress(get: () => Address): string | null {
+  try {
+    const address = get();
+    if (address === "") return null;
+    return typeof address === "string" ? address : repr(address);
+  } catch (e) {
+    if (e instanceof OSError) return null;
+    throw e;
+  }
+}
+
+/**
+ * A socket in blocking mode (the default): the calls that block in Python return Promises. With
+ * `settimeout(t)` they reject with `TimeoutError('timed out')` after t seconds. A waiting call throws
+ * `KeyboardInterrupt` on Ctrl-C.
+ */
+export class BlockingSocket extends SocketBase {
+  /**
+   * Start listening; Node binds here, so bind errors are raised here: `OSError: [Errno 98] Address already in
+   * use`, `[Errno 99] Cannot assign requested address`, `gaierror: [Errno -2] Name or service not known`.
+   */
+  listen(backlog?: number): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.core.listenNow(backlog, (error) => {
+        if (error) reject(error);
+        else resolve();
+      });
+    });
+  }
+
+  /**
+   * Wait for a connection; returns the new socket (blocking, as in Python) and the peer's address.
+   * @throws OSError 22 when not listening.
+   */
+  async accept(): Promise<[BlockingSocket, Address]> {
+    await this.core.waitFor(READABLE);
+    return this.core.acceptNow();
+  }
+
+  /**
+   * Connect and wait until connected.
+   * @throws ConnectionRefusedError (111) when nobody listens; TimeoutError after the timeout.
+   */
+  async connect(address: Address): Promise<void> {
+    const code = await connectAndWait(this.core, address, "connect");
+    if (code !== 0) throw fromErrno(code);
+  }
+
+  /** Connect and wait; returns 0, or the errno instead of raising (`111` when refused). */
+  connectEx(address: Address): Promise<number> {
+    return connectAndWait(this.core, address, "connect_ex");
+  }
+
+  /** Wait for data; returns 1..bufsize bytes, or an empty Buffer at end of stream. */
+  async recv(bufsize: number): Promise<Buffer> {
+    await this.core.waitFor(READABLE);
+    return this.core.recvNow(bufsize);
+  }
+
+  /** Wait for room in the send buffer; returns how many bytes were taken (may be fewer than given). */
+  async send(data: Uint8Array): Promise<number> {
+    await this.core.waitFor(WRITABLE);
+    return this.core.sendNow(data);
+  }
+
+  /** Send all of `data`, waiting for room as needed. */
+  async sendall(data: Uint8Array): Promise<void> {
+    checkBytes(data);
+    let offset = 0;
+    do {
+      await this.core.waitFor(WRITABLE);
+      offset += this.core.sendNow(data.subarray(offset));
+    } while (offset < data.length);
+  }
+}
+
+async function connectAndWait(core: SocketCore, address: Address, fn: string): Promise<number> {
+  const started = core.connectNow(address, fn);
+  if (started !== errno.EINPROGRESS) return started;
+  await core.waitFor(WRITABLE);
+  core.checkOpen();
+  return core.connectResult();
+}
+
+/**
+ * A socket in non-blocking mode: every call returns at once, as Python's do after `setblocking(False)`. What
+ * would block raises `BlockingIOError`. This is the kind of socket a selector watches.
+ */
+export class NonBlockingSocket extends SocketBase {
+  /**
+   * Start listening. A bind error is reported later, as a pending error: the socket turns readable and
+   * `accept()` raises it.
+   */
+  listen(backlog?: number): void {
+    this.core.listenNow(backlog);
+  }
+
+  /**
+   * Take a pending connection: returns the new socket (blocking, as in Python: call `setblocking(false)` on it)
+   * and the peer's address.
+   * @throws BlockingIOError (11) when none is pending; OSError 22 when not listening.
+   */
+  accept(): [BlockingSocket, Address] {
+    return this.core.acceptNow();
+  }
+
+  /**
+   * Start connecting.
+   * @throws BlockingIOError (115, `Operation now in progress`): the connection is under way.
+   */
+  connect(address: Address): void {
+    const code = this.core.connectNow(address, "connect");
+    if (code !== 0) throw fromErrno(code);
+  }
+
+  /**
+   * Start connecting; returns 115 (EINPROGRESS) instead of raising. Called again: 114 (EALREADY) while under
+   * way, 0 once when connected (then 106, EISCONN), or the pending error's errno (111 when refused).
+   */
+  connectEx(address: Address): number {
+    return this.core.connectNow(address, "connect_ex");
+  }
+
+  /**
+   * Read up to `bufsize` buffered bytes; an empty Buffer at end of stream.
+   * @throws BlockingIOError (11) when nothing is buffered; the pending error (e.g. ConnectionResetError 104)
+   *   once; OSError 107 when never connected; ValueError for a negative size.
+   */
+  recv(bufsize: number): Buffer {
+    return this.core.recvNow(bufsize);
+  }
+
+  /**
+   * Queue as much of `data` as the send buffer has room for; returns the count (0 for an empty buffer).
+   * @throws BlockingIOError (11) when the buffer is full; BrokenPipeError (32) after shutdown or a broken
+   *   connection; the pending error once.
+   */
+  send(data: Uint8Array): number {
+    return this.core.sendNow(data);
+  }
+
+  /**
+   * Send all of `data` or raise: like Python's non-blocking `sendall`, it sends until the buffer is full and then
+   * raises `BlockingIOError`, and how much went out is lost.
+   */
+  sendall(data: Uint8Array): void {
+    checkBytes(data);
+    let offset = 0;
+    while (offset < data.length) offset += this.core.sendNow(data.subarray(offset));
+  }
+}
+
+/** A socket in either mode. */
+export type Socket = BlockingSocket | NonBlockingSocket;
+
+/**
+ * Python's `socket.socket(family, type)`: a new socket, in blocking mode.
+ * @throws OSError 97 for an unknown family; OSError 93 for a type other than SOCK_STREAM.
+ */
+export function socket(family: number = AF_INET, type: number = SOCK_STREAM): BlockingSocket {
+  if (family !== AF_INET && family !== AF_INET6 && family !== AF_UNIX) {
+    throw fromErrno(errno.EAFNOSUPPORT);
+  }
+  if (type !== SOCK_STREAM) throw fromErrno(errno.EPROTONOSUPPORT);
+  const core = new SocketCore(family, type);
+  core.open();
+  return core.blocking();
+}
+
+/**
+ * Python's `socket.socketpair()`: two connected AF_UNIX sockets, in blocking mode. Node has no socketpair, so
+ * this connects through a temporary listening socket, and is awaited.
+ */
+export async function socketpair(): Promise<[BlockingSocket, BlockingSocket]> {
+  const dir = await mkdtemp(join(tmpdir(), "selectors-ts-"));
+  const path = join(dir, "pair");
+  const listener = socket(AF_UNIX);
+  try {
+    listener.bind(path);
+    await listener.listen(1);
+    const a = socket(AF_UNIX);
+    const [[b]] = await Promise.all([listener.accept(), a.connect(path)]);
+    a.core.unnamed = true;
+    b.core.unnamed = true;
+    return [a, b];
+  } finally {
+    listener.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** Python's `socket.create_connection(address, timeout)`: a connected blocking socket. */
+export async function createConnection(
+  address: InetAddress | Inet6Address,
+  timeout: number | null = null,
+): Promise<BlockingSocket> {
+  const family = address.length === 4 || net.isIPv6(address[0]) ? AF_INET6 : AF_INET;
+  const s = socket(family);
+  s.settimeout(timeout);
+  try {
+    await s.connect(address);
+  } catch (e) {
+    s.close();
+    throw e;
+  }
+  return s;
+}
+
+/** Is this a socket of ours (either mode)? */
+export function isSocket(value: unknown): value is Socket {
+  return value instanceof SocketBase;
+}

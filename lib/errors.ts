@@ -59,6 +59,9 @@ export class KeyError extends PythonException {
   }
 }
 
+/** Python's `AttributeError`: an attribute that is not there (`'NoneType' object has no attribute 'recv'`). */
+export class AttributeError extends PythonException {}
+
 /** Python's `RuntimeError` (`Selector is closed`). */
 export class RuntimeError extends PythonException {}
 

@@ -1,0 +1,146 @@
+/**
+ * The course's `libclient.py`: the client side of the application protocol.
+ *
+ * A client {@link Message} sends one request and reads one response:
+ *
+ * 1. `write()` — the first time, `queueRequest()` frames the request; `_write()` sends; once it is queued and all
+ *    sent, the interest switches to `EVENT_READ` only.
+ * 2. `read()` — `_read()`, then each phase still pending for which enough bytes are there: `processProtoheader`,
+ *    `processJsonheader`, `processResponse`. A `text/json` response prints
+ *    `Received response {'result': '...'} from ADDR` and `Got result: ...`; another type prints
+ *    `Received <content-type> response from ADDR` and `Got response: b'...'`. Then `close()`.
+ * @module
+ */
+import { Message as BaseMessage, type MessageOptions, type MessageSelector } from "./message.ts";
+import {
+  JSON_CONTENT_TYPE,
+  createMessage,
+  decodeJsonContent,
+  jsonEncode,
+  type MessageParts,
+} from "./protocol.ts";
+import { repr, str } from "./repr.ts";
+import type { Address, NonBlockingSocket } from "./socket.ts";
+
+/**
+ * What the client sends, as the course's `create_request` builds it: `type` `text/json` with a JSON-able
+ * `content` (encoded with `encoding`), or another type with `content` already bytes.
+ */
+export interface Request {
+  readonly type: string;
+  readonly encoding: string;
+  readonly content: unknown;
+}
+
+/**
+ * The course's `create_request(action, value)`: `search` → a `text/json` request
+ * `{"action": "search", "value": VALUE}`; any other action → a `binary/custom-client-binary-type` request whose
+ * content is the UTF-8 bytes of ACTION + VALUE.
+ */
+export function createRequest(action: string, value: string): Request {
+  if (action === "search") {
+    return { type: JSON_CONTENT_TYPE, encoding: "utf-8", content: { action, value } };
+  }
+  return {
+    type: "binary/custom-client-binary-type",
+    encoding: "binary",
+    content: Buffer.from(action + value, "utf-8"),
+  };
+}
+
+/**
+ * The framing of a request (the course's `queue_request` minus the queueing).
+ * @throws TypeError when a non-JSON request's content is not bytes.
+ */
+export function requestParts(request: Request): MessageParts {
+  const { content, type: contentType, encoding: contentEncoding } = request;
+  if (contentType === JSON_CONTENT_TYPE) {
+    return { content: jsonEncode(content, contentEncoding), contentType, contentEncoding };
+  }
+  if (!(content instanceof Uint8Array)) {
+    throw new TypeError(`content of a ${contentType} request must be bytes`);
+  }
+  return { content, contentType, contentEncoding };
+}
+
+/** The course's client `Message`: one request out, one response in, then close (see the module rules). */
+export class Message extends BaseMessage {
+  /** The decoded response: a JSON value for `text/json`, else the raw bytes; `null` until it is in. */
+  response: unknown = null;
+  private requestQueued = false;
+  private responseRead = false;
+
+  constructor(
+    selector: MessageSelector,
+    sock: NonBlockingSocket,
+    addr: Address,
+    readonly request: Request,
+    options: MessageOptions = {},
+  ) {
+    super(selector, sock, addr, options);
+  }
+
+  /** The course's `read`: `_read`, then the phases whose bytes are there. */
+  read(): void {
+    this._read();
+    if (this.jsonheaderLen === null) this.processProtoheader();
+    if (this.jsonheaderLen !== null && this.jsonheader === null) this.processJsonheader();
+    if (this.jsonheader !== null && !this.responseRead) this.processResponse();
+  }
+
+  /** The course's `write`: queue the request once, send, then listen for read events only. */
+  write(): void {
+    if (!this.requestQueued) this.queueRequest();
+    this._write();
+    if (this.requestQueued && this.sendBuffer.length === 0) {
+      // Set selector to listen for read events, we're done writing.
+      this.setSelectorEventsMask("r");
+    }
+  }
+
+  /** The course's `queue_request`: frame the request and queue it. */
+  queueRequest(): void {
+    this.queue(createMessage(requestParts(this.request)));
+    this.requestQueued = true;
+  }
+
+  /**
+   * The course's `process_response`: once `content-length` bytes are there, decode and print the response, then
+   * close.
+   * @throws ProtocolError for content that is not valid in its encoding or not JSON.
+   */
+  processResponse(): void {
+    const header = this.jsonheader;
+    if (header === null) return;
+    const content = this.takeContent();
+    if (content === null) return;
+    this.responseRead = true;
+    if (header["content-type"] === JSON_CONTENT_TYPE) {
+      this.response = decodeJsonContent({ header, content });
+      this.log(`Received response ${repr(this.response)} from ${repr(this.addr)}`);
+      this.processResponseJsonContent();
+    } else {
+      // Binary or unknown content-type
+      this.response = content;
+      this.log(`Received ${header["content-type"]} response from ${repr(this.addr)}`);
+      this.processResponseBinaryContent();
+    }
+    // Close when response has been processed
+    this.close();
+  }
+
+  /** The course's `_process_response_json_content`: print `Got result: <result>`. */
+  protected processResponseJsonContent(): void {
+    const content = this.response;
+    const result =
+      typeof content === "object" && content !== null && Object.hasOwn(content, "result")
+        ? (Reflect.get(content, "result") as unknown)
+        : null;
+    this.log(`Got result: ${str(result)}`);
+  }
+
+  /** The course's `_process_response_binary_content`: print `Got response: b'...'`. */
+  protected processResponseBinaryContent(): void {
+    this.log(`Got response: ${repr(this.response)}`);
+  }
+}

@@ -1,0 +1,212 @@
+/**
+ * The part of the course's `Message` class that `libclient.py` and `libserver.py` repeat almost word for word:
+ * the socket and selector plumbing. {@link Message} holds it once; `libclient.ts` and `libserver.ts` extend it with
+ * what differs (queueing a request and reading a response, reading a request and sending a response). The bytes
+ * themselves — framing, JSON — are `protocol.ts`'s business.
+ *
+ * What each method does, as in the course:
+ * - `processEvents(mask)`: `read()` on `EVENT_READ`, then `write()` on `EVENT_WRITE`.
+ * - `_read()`: `recv(4096)` into the frame decoder; `BlockingIOError` is ignored; an empty read (the peer closed)
+ *   throws {@link PeerClosedError} (`Peer closed.`, the course's `RuntimeError`).
+ * - `_write()`: prints `Sending b'...' to ADDR`, sends what the socket takes, keeps the rest; `BlockingIOError` is
+ *   ignored.
+ * - `processProtoheader()` / `processJsonheader()`: the first two phases of a frame, each when its bytes are there.
+ * - `close()`: prints `Closing connection to ADDR`, unregisters (a `KeyError`/`ValueError` from the selector is
+ *   printed as `Error: selector.unregister() exception for ADDR: <repr>`), closes the socket (an `OSError` is
+ *   printed as `Error: socket.close() exception for ADDR: <repr>`) and forgets it.
+ * - `setSelectorEventsMask(mode)`: `"r"`, `"w"` or `"rw"` → `selector.modify(sock, events, this)`.
+ * @module
+ */
+import {
+  AttributeError,
+  BlockingIOError,
+  KeyError,
+  OSError,
+  RuntimeError,
+  ValueError,
+} from "./errors.ts";
+import type { HandlerObject } from "./event-loop.ts";
+import { FrameDecoder, type JsonHeader } from "./protocol.ts";
+import { repr } from "./repr.ts";
+import { EVENT_READ, EVENT_WRITE, type BaseSelector } from "./selectors.ts";
+import type { Address, NonBlockingSocket } from "./socket.ts";
+
+/** The course's `RuntimeError("Peer closed.")`: the peer closed its side before a whole message came. */
+export class PeerClosedError extends RuntimeError {
+  constructor() {
+    super("Peer closed.");
+  }
+}
+
+/** A selector whose keys hold `Message`s (and `null` for the listening socket, on the server). */
+export type MessageSelector = BaseSelector<NonBlockingSocket, Message | null>;
+
+/** Options shared by both sides' `Message`. */
+export interface MessageOptions {
+  /** Where the course's printed lines go (default `console.log`); quiet mode passes a no-op. */
+  readonly log?: (line: string) => void;
+  /** Largest `content-length` accepted (default: no limit, as the course). */
+  readonly maxContentLength?: number;
+}
+
+/** How many bytes one `_read()` asks for, as the course's `recv(4096)`. */
+const RECV_SIZE = 4096;
+const EMPTY = Buffer.alloc(0);
+
+/** The interest modes of the course's `_set_selector_events_mask`. */
+export type EventsMode = "r" | "w" | "rw";
+
+const EVENTS_BY_MODE: Readonly<Record<string, number>> = {
+  r: EVENT_READ,
+  w: EVENT_WRITE,
+  rw: EVENT_READ | EVENT_WRITE,
+};
+
+/** The shared half of the course's `Message` (see the module rules). */
+export abstract class Message implements HandlerObject {
+  /** The socket, until `close()` forgets it (the course sets `self.sock = None`). */
+  sock: NonBlockingSocket | null;
+  /** The current frame's JSON header once read (the course's `jsonheader`). */
+  jsonheader: JsonHeader | null = null;
+  /** Bytes queued to send (the course's `_send_buffer`). */
+  protected sendBuffer: Buffer = EMPTY;
+  /** Received bytes, split into frames (the course's `_recv_buffer` and its parsing). */
+  protected readonly decoder: FrameDecoder;
+  /** Print a line of the course's output. */
+  protected readonly log: (line: string) => void;
+
+  constructor(
+    readonly selector: MessageSelector,
+    sock: NonBlockingSocket,
+    readonly addr: Address,
+    options: MessageOptions = {},
+  ) {
+    this.sock = sock;
+    this.log = options.log ?? console.log;
+    this.decoder = new FrameDecoder(
+      options.maxContentLength === undefined ? {} : { maxContentLength: options.maxContentLength },
+    );
+  }
+
+  /** The JSON header's length once the proto-header is read (the course's `_jsonheader_len`). */
+  get jsonheaderLen(): number | null {
+    return this.decoder.jsonheaderLen;
+  }
+
+  /** The course's `process_events`: read on `EVENT_READ`, then write on `EVENT_WRITE`. */
+  processEvents(mask: number): void {
+    if (mask & EVENT_READ) this.read();
+    if (mask & EVENT_WRITE) this.write();
+  }
+
+  /** Read what arrived and advance the frame (the course's `read`). */
+  abstract read(): void;
+
+  /** Send what is queued, queueing first what is due (the course's `write`). */
+  abstract write(): void;
+
+  /**
+   * The course's `_set_selector_events_mask`: `"r"`, `"w"` or `"rw"`.
+   * @throws ValueError `Invalid events mask mode 'x'.` for another mode.
+   */
+  setSelectorEventsMask(mode: EventsMode): void {
+    const events = Object.hasOwn(EVENTS_BY_MODE, mode) ? EVENTS_BY_MODE[mode] : undefined;
+    if (events === undefined) throw new ValueError(`Invalid events mask mode ${repr(mode)}.`);
+    this.selector.modify(this.socket("modify"), events, this);
+  }
+
+  /**
+   * The course's `_read`: one `recv(4096)` into the decoder.
+   * @throws PeerClosedError when the peer closed; the socket's errors (e.g. ConnectionResetError).
+   */
+  protected _read(): void {
+    let data: Buffer;
+    try {
+      // Should be ready to read
+      data = this.socket().recv(RECV_SIZE);
+    } catch (e) {
+      // Resource temporarily unavailable (errno EWOULDBLOCK)
+      if (e instanceof BlockingIOError) return;
+      throw e;
+    }
+    if (data.length === 0) throw new PeerClosedError();
+    this.decoder.push(data);
+  }
+
+  /**
+   * The course's `_write`: print and send the queued bytes, keep what was not taken.
+   * @returns how many bytes were sent (0 when nothing was queued or the socket was full).
+   */
+  protected _write(): number {
+    if (this.sendBuffer.length === 0) return 0;
+    this.log(`Sending ${repr(this.sendBuffer)} to ${repr(this.addr)}`);
+    let sent: number;
+    try {
+      // Should be ready to write
+      sent = this.socket("send").send(this.sendBuffer);
+    } catch (e) {
+      // Resource temporarily unavailable (errno EWOULDBLOCK)
+      if (e instanceof BlockingIOError) return 0;
+      throw e;
+    }
+    this.sendBuffer = this.sendBuffer.subarray(sent);
+    return sent;
+  }
+
+  /** Queue bytes to send (the course's `self._send_buffer += message`). */
+  protected queue(message: Buffer): void {
+    this.sendBuffer =
+      this.sendBuffer.length === 0 ? message : Buffer.concat([this.sendBuffer, message]);
+  }
+
+  /** The course's `process_protoheader`: read the 2-byte JSON header length once it is there. */
+  processProtoheader(): void {
+    this.decoder.processProtoheader();
+  }
+
+  /**
+   * The course's `process_jsonheader`: read and check the JSON header once it is all there.
+   * @throws ProtocolError, e.g. `Missing required header 'content-length'.`
+   */
+  processJsonheader(): void {
+    if (this.decoder.processJsonheader()) this.jsonheader = this.decoder.jsonheader;
+  }
+
+  /** The current frame's content once all of it is there (and the decoder ready for the next frame). */
+  protected takeContent(): Buffer | null {
+    return this.decoder.processContent();
+  }
+
+  /**
+   * The course's `close`: print, unregister, close, forget the socket. Errors from the selector or the socket are
+   * printed, not thrown, as in the course (only the kinds the course expects; anything else is a bug and thrown).
+   */
+  close(): void {
+    this.log(`Closing connection to ${repr(this.addr)}`);
+    const sock = this.sock;
+    if (sock === null) return;
+    try {
+      this.selector.unregister(sock);
+    } catch (e) {
+      if (!(e instanceof KeyError || e instanceof ValueError)) throw e;
+      this.log(`Error: selector.unregister() exception for ${repr(this.addr)}: ${repr(e)}`);
+    }
+    try {
+      sock.close();
+    } catch (e) {
+      if (!(e instanceof OSError)) throw e;
+      this.log(`Error: socket.close() exception for ${repr(this.addr)}: ${repr(e)}`);
+    } finally {
+      // Delete reference to socket object for garbage collection
+      this.sock = null;
+    }
+  }
+
+  /** The socket; after `close()`, Python's `AttributeError` for using `None`, as the course would raise. */
+  protected socket(attribute = "recv"): NonBlockingSocket {
+    if (this.sock === null) {
+      throw new AttributeError(`'NoneType' object has no attribute '${attribute}'`);
+    }
+    return this.sock;
+  }
+}

@@ -6,7 +6,8 @@
  * - **Keys.** `register(fileobj, events, data)` returns a {@link SelectorKey} `(fileobj, fd, events, data)`; that
  *   same object is what `getKey()`, `getMap()` and `select()` hand out. `modify()` keeps the key when events and
  *   data are unchanged, else replaces it with a new one (keys held elsewhere go stale). `modify(f, ev)` without data
- *   sets data to `null`, as Python's does to `None`.
+ *   sets data to `null`, as Python's does to `None`. `modify()` does not check `events` (0 and 4 are accepted);
+ *   such a key is still reported, as `[key, 0]`, when its socket hangs up (a refused connect, a reset), as epoll's.
  * - **Errors**, with CPython's classes and texts: bad events → `ValueError('Invalid events: 0')`; registering the
  *   same fd twice → `KeyError('<socket.socket fd=4, …> (FD 4) is already registered')`; an unknown file object
  *   → `KeyError('… is not registered')`; no usable fileno → `ValueError('Invalid file object: …')`; a negative
@@ -25,7 +26,7 @@
  * - **Cost.** A `select()` re-checks only the sources that reported a change or were ready last time: its cost
  *   follows the ready keys, not the registered ones (as epoll's does).
  * - **Beyond Python:** {@link DefaultSelector.wakeup} makes a waiting `select()` return early (several calls
- *   before a `select()` count as one), as Java NIO's and mio's do.
+ *   before a `select()` count as one, used up by the next `select()` that returns), as Java NIO's and mio's do.
  *
  * {@link BaseSelector} owns the bookkeeping and every check; a concrete selector implements `select()` and, if it
  * must tell an OS about registrations, the `implRegister`/`implUnregister`/`implModify`/`implClose` hooks.
@@ -88,7 +89,10 @@ export class SelectorKey<F extends FileObj = FileObj, D = unknown> implements Re
     readonly data: D,
   ) {}
 
-  /** @internal The `[this, mask]` pair for `select()` results, made once per mask value. */
+  /**
+   * The `[this, mask]` entry of a `select()` result, made once per mask value and reused, so a selector reports a
+   * ready key without allocating. A selector written on {@link BaseSelector} builds its results with it.
+   */
   pair(mask: number): ReadyPair<F, D> {
     const pairs = (this.pairs ??= []);
     let pair = pairs[mask];
@@ -412,6 +416,7 @@ export class DefaultSelector<D = unknown, F extends FileObj = NonBlockingSocket>
   private fd: number;
   private closed = false;
   private wakeupPending = false;
+  private selecting = false;
   private interrupted: KeyboardInterrupt | null = null;
   /** The wake-up of the select() that is waiting, if one is. */
   private waiting: { resolve: () => void; reject: (e: Error) => void } | null = null;
@@ -429,30 +434,43 @@ export class DefaultSelector<D = unknown, F extends FileObj = NonBlockingSocket>
 
   /**
    * Wait until registered sockets are ready (see the module rules).
-   * @throws ValueError `I/O operation on closed epoll object` once closed; KeyboardInterrupt on Ctrl-C.
+   * @throws ValueError `I/O operation on closed epoll object` once closed; KeyboardInterrupt on Ctrl-C;
+   *   RuntimeError when another `select()` on this selector has not returned yet (a missing `await`).
    */
   async select(timeout: number | null = null): Promise<ReadyList<F, D>> {
     this.checkOpen();
+    if (this.selecting) {
+      // Python cannot get here (one thread blocks in select()); in JavaScript it is a missing `await`.
+      throw new RuntimeError("select() is already in progress on this selector");
+    }
+    this.selecting = true;
     startWaiting(this);
     try {
       await nextTurn();
       this.throwIfInterrupted();
       let ready = this.collect();
-      if (ready.length > 0 || this.takeWakeup() || (timeout !== null && timeout <= 0)) return ready;
+      // A pending wakeup() is used up by this call whatever ends it (ready keys, a poll), so it counts once.
+      const woken = this.takeWakeup();
+      if (ready.length > 0 || woken || (timeout !== null && timeout <= 0)) return ready;
       const deadline = timeout === null ? null : performance.now() + Math.ceil(timeout * 1000);
       for (;;) {
         await this.wait(deadline === null ? null : deadline - performance.now());
         this.throwIfInterrupted();
         ready = this.collect();
-        if (ready.length > 0 || this.takeWakeup() || this.closed) return ready;
+        if (this.takeWakeup() || ready.length > 0 || this.closed) return ready;
         if (deadline !== null && performance.now() >= deadline) return ready;
       }
     } finally {
+      this.selecting = false;
       stopWaiting(this);
     }
   }
 
-  /** Make a waiting `select()` return early; several calls before a `select()` count as one. */
+  /**
+   * Make a waiting `select()` return early; with none waiting, the next `select()` returns at once. Several calls
+   * before a `select()` count as one: the next `select()` to return, however it ends (ready keys, a poll, a
+   * timeout), uses the wake-up up.
+   */
   override wakeup(): void {
     this.wakeupPending = true;
     this.wake();
@@ -544,8 +562,12 @@ export class DefaultSelector<D = unknown, F extends FileObj = NonBlockingSocket>
         const bits = registration.source.readiness();
         const key = registration.key;
         const mask = bits & key.events & (EVENT_READ | EVENT_WRITE);
-        // epoll reports a hang-up even to a key that asked for no events: as (key, 0).
-        if (mask !== 0 || ((bits & HANGUP) !== 0 && key.events === 0)) {
+        // epoll reports a hang-up even to a key that asked for neither READ nor WRITE (events 0 or 4, which
+        // modify() accepts): as (key, 0).
+        if (
+          mask !== 0 ||
+          ((bits & HANGUP) !== 0 && (key.events & (EVENT_READ | EVENT_WRITE)) === 0)
+        ) {
           ready.push(key.pair(mask));
           queue[kept++] = registration;
           continue;

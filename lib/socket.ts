@@ -148,6 +148,8 @@ class SocketCore implements Selectable {
   writeShut = false;
   /** A completed connect was already reported by connect/connectEx. */
   connectReported = false;
+  /** Sent bytes are still queued in Node: the stream is ref'd until they are written. */
+  private flushing = false;
   /** Set when a send left no room: the next write completion may make the socket writable again. */
   private sendBlocked = false;
   /** Unix sockets from socketpair() have no name. */
@@ -218,6 +220,9 @@ class SocketCore implements Selectable {
 
   attach(stream: net.Socket): void {
     this.stream = stream;
+    // An open socket does not keep a program alive, as in Python: only waiting does (select(), a blocking call),
+    // and bytes still on their way out (see `sendNow`).
+    stream.unref();
     stream.on("data", this.onData);
     stream.on("end", this.onEnd);
     stream.on("error", this.onError);
@@ -260,6 +265,10 @@ class SocketCore implements Selectable {
   };
 
   private readonly onWritten = (): void => {
+    if (this.flushing && this.outstanding() === 0) {
+      this.flushing = false;
+      if (this.state !== "closed") this.stream?.unref();
+    }
     if (this.sendBlocked && this.outstanding() < this.sndbuf) {
       this.sendBlocked = false;
       this.watchers.notify();
@@ -360,7 +369,13 @@ class SocketCore implements Selectable {
     const copy = Buffer.allocUnsafe(count);
     copy.set(count === data.length ? data : data.subarray(0, count));
     this.stream?.write(copy, this.onWritten);
-    if (this.outstanding() >= this.sndbuf) this.sendBlocked = true;
+    const outstanding = this.outstanding();
+    if (outstanding >= this.sndbuf) this.sendBlocked = true;
+    if (outstanding > 0 && !this.flushing) {
+      // Like the kernel, finish sending what send() accepted even if the program ends now.
+      this.flushing = true;
+      this.stream?.ref();
+    }
     return count;
   }
 
@@ -491,6 +506,8 @@ class SocketCore implements Selectable {
       options.port = target.port;
     }
     server.listen(options);
+    // A listening socket does not keep a program alive by itself (see `attach`).
+    server.unref();
   }
 
   shutdownNow(how: number): void {

@@ -1,0 +1,115 @@
+// demo.ts — the guided tour behind `npm run demo`: start the app-server on a free loopback port, send it the
+// course's requests with the app-client, show what each side printed, stop the server with Ctrl-C (SIGINT).
+import { spawn, type ChildProcess } from "node:child_process";
+import { once } from "node:events";
+import { fileURLToPath } from "node:url";
+
+import * as socket from "../lib/socket.ts";
+
+const HOST = "127.0.0.1";
+const here = (name: string): string => fileURLToPath(new URL(name, import.meta.url));
+
+/** The course's requests: three searches that hit, one that misses, one binary request. */
+const REQUESTS: readonly [action: string, value: string][] = [
+  ["search", "morpheus"],
+  ["search", "ring"],
+  ["search", "\u{1f436}"],
+  ["search", "neo"],
+  ["find", "x"],
+];
+
+/** Run a demo script with the same TypeScript loader this process runs under. */
+function run(script: string, args: string[]): ChildProcess {
+  return spawn(process.execPath, [...process.execArgv, here(script), ...args], {
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+}
+
+/** A server's printed lines, collected as they come, with a way to wait for one. */
+class Lines {
+  private text = "";
+  private shown = 0;
+  private waiter: (() => void) | null = null;
+
+  constructor(child: ChildProcess) {
+    child.stdout?.setEncoding("utf8").on("data", (chunk: string) => {
+      this.text += chunk;
+      this.waiter?.();
+    });
+  }
+
+  /** Wait (at most `ms`) until the printed text matches `pattern` `count` times. */
+  until(pattern: RegExp, count: number, ms = 10_000): Promise<void> {
+    const matches = (): number => this.text.match(new RegExp(pattern.source, "gm"))?.length ?? 0;
+    if (matches() >= count) return Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.waiter = null;
+        reject(new Error(`timed out waiting for ${String(pattern)}`));
+      }, ms);
+      this.waiter = () => {
+        if (matches() < count) return;
+        clearTimeout(timer);
+        this.waiter = null;
+        resolve();
+      };
+    });
+  }
+
+  /** The lines printed since the last call. */
+  fresh(): string {
+    const out = this.text.slice(this.shown);
+    this.shown = this.text.length;
+    return out;
+  }
+}
+
+function heading(title: string): void {
+  console.log(`\n\u2500\u2500 ${title} ${"\u2500".repeat(Math.max(0, 66 - title.length))}`);
+}
+
+function indent(text: string): string {
+  return text
+    .trimEnd()
+    .split("\n")
+    .map((line) => `  ${line}`)
+    .join("\n");
+}
+
+/** A free loopback port: bind port 0, read it back, release it. */
+async function freePort(): Promise<number> {
+  using probe = socket.socket(socket.AF_INET, socket.SOCK_STREAM);
+  probe.bind([HOST, 0]);
+  await probe.listen();
+  const [, port] = probe.getsockname();
+  if (typeof port !== "number") throw new Error("no port");
+  return port;
+}
+
+const port = await freePort();
+heading(`app-server.ts ${HOST} ${port}`);
+const server = run("app-server.ts", [HOST, String(port)]);
+const serverLines = new Lines(server);
+await serverLines.until(/^Listening on /m, 1);
+console.log(indent(serverLines.fresh()));
+
+let served = 0;
+for (const [action, value] of REQUESTS) {
+  heading(`app-client.ts ${HOST} ${port} ${action} ${value}`);
+  const client = run("app-client.ts", [HOST, String(port), action, value]);
+  const clientLines = new Lines(client);
+  const [code] = (await once(client, "close")) as [number | null];
+  console.log(indent(clientLines.fresh()));
+  if (code !== 0) throw new Error(`app-client exited with ${code}`);
+  served += 1;
+  await serverLines.until(/^Closing connection to /m, served);
+  console.log("  server:");
+  console.log(indent(indent(serverLines.fresh())));
+}
+
+heading("Ctrl-C (SIGINT) to the server");
+server.kill("SIGINT");
+const [code] = (await once(server, "close")) as [number | null];
+console.log(indent(serverLines.fresh()));
+console.log(`\nThe server exited with status ${code}. Run each side yourself: see README.md.`);
+process.exitCode = code === 0 ? 0 : 1;

@@ -1,0 +1,230 @@
+// Sanity tests for the test helpers: spec/helpers/process.ts and spec/helpers/ports.ts.
+import { createServer, type Server } from "node:net";
+
+import { describe, expect, it, onTestFinished } from "vitest";
+
+import {
+  connectWithRetry,
+  freePort,
+  HOST,
+  isListening,
+  readToEnd,
+  waitForListening,
+} from "./helpers/ports.ts";
+import {
+  hasPython,
+  loadTranscript,
+  loadVector,
+  maskPorts,
+  spawnProgram,
+} from "./helpers/process.ts";
+
+/** A node:net server on `port`, closed when the test finishes. Calls `onConnection` for each client. */
+async function listen(
+  port: number,
+  onConnection: Parameters<typeof createServer>[1],
+): Promise<Server> {
+  const server = createServer(onConnection);
+  onTestFinished(() => {
+    server.close();
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, HOST, () => {
+      resolve();
+    });
+  });
+  return server;
+}
+
+describe("maskPorts", () => {
+  it("makes two runs with different ports compare equal, keeping which connection is which", () => {
+    const { lines } = loadTranscript("multiconn-server");
+    const rerun = lines
+      .replaceAll("7020", "40111")
+      .replaceAll("55892", "38000")
+      .replaceAll("55894", "38002");
+    expect(rerun).not.toBe(lines);
+    expect(maskPorts(rerun)).toBe(maskPorts(lines));
+    expect(maskPorts(lines).split("\n").slice(0, 4)).toEqual([
+      "Listening on ('127.0.0.1', <P0>)",
+      "Accepted connection from ('127.0.0.1', <P1>)",
+      "Accepted connection from ('127.0.0.1', <P2>)",
+      "Echoing b'Message 1 from client.' to ('127.0.0.1', <P1>)",
+    ]);
+  });
+
+  it("numbers ports by first appearance, not by value", () => {
+    expect(maskPorts("('127.0.0.1', 9) ('127.0.0.1', 5) ('127.0.0.1', 9)")).toBe(
+      "('127.0.0.1', <P0>) ('127.0.0.1', <P1>) ('127.0.0.1', <P0>)",
+    );
+  });
+
+  it("masks IPv6 four-tuples and leaves other numbers alone", () => {
+    expect(maskPorts("Accepted connection from ('::1', 7021, 0, 0) after 7021 tries")).toBe(
+      "Accepted connection from ('::1', <P0>, 0, 0) after 7021 tries",
+    );
+    expect(maskPorts("Got result: (1, 2) and ('a', 'b')")).toBe(
+      "Got result: (1, 2) and ('a', 'b')",
+    );
+  });
+});
+
+describe("loadTranscript", () => {
+  it("splits off the trailing rc line", () => {
+    expect(loadTranscript("multiconn-server-usage")).toEqual({
+      lines: "Usage: multiconn-server.py <host> <port>\n",
+      rc: 1,
+    });
+  });
+
+  it("returns rc null when the transcript records no exit status", () => {
+    expect(loadTranscript("echo-client")).toEqual({
+      lines: "Received b'Hello, world'\n",
+      rc: null,
+    });
+  });
+
+  it("reads wire vectors as bytes", () => {
+    const req = loadVector("search-morpheus", "req");
+    expect(req.readUInt16BE(0)).toBe(0x67);
+    expect(req.subarray(2 + 0x67).toString("utf8")).toBe(
+      '{"action": "search", "value": "morpheus"}',
+    );
+  });
+});
+
+describe("spawnProgram", () => {
+  it("reports exit code, stdout and stderr", async () => {
+    const program = spawnProgram("sh", ["-c", "echo out; echo err >&2; exit 3"]);
+    await expect(program.waitForExit()).resolves.toEqual({
+      code: 3,
+      signal: null,
+      stdout: "out\n",
+      stderr: "err\n",
+    });
+  });
+
+  it("reports a program that cannot be started instead of hanging", async () => {
+    const program = spawnProgram("/nonexistent/program", []);
+    const exit = await program.waitForExit();
+    expect(exit.code).toBeNull();
+    expect(exit.stderr).toMatch(/ENOENT/);
+  });
+
+  it("kills the whole process group, grandchildren included", async () => {
+    // The grandchild `sleep` holds stdout open: `exited` (which waits for the streams to close) can only
+    // settle once it is dead too.
+    const program = spawnProgram("sh", ["-c", "sleep 30 & echo started; wait"]);
+    await program.waitForLine(/^started$/);
+    const exit = await program.kill();
+    expect(exit.signal).toBe("SIGKILL");
+  });
+});
+
+describe.skipIf(!hasPython())("spawnProgram with python3", () => {
+  const script = [
+    "import sys",
+    "print('first')",
+    "print('second')",
+    "line = sys.stdin.readline()",
+    "print('got ' + line.strip())",
+    "print('bye', file=sys.stderr)",
+  ].join("\n");
+
+  it("waitForLine finds lines printed before and after the call", async () => {
+    const program = spawnProgram("python3", ["-u", "-c", script]);
+    expect(await program.waitForLine(/^second$/)).toBe("second");
+    expect(await program.waitForLine(/^first$/)).toBe("first"); // already printed
+    expect(await program.waitForLines(/^(first|second)$/, 2)).toEqual(["first", "second"]);
+    program.closeStdin();
+    expect(await program.waitForLine(/^got/)).toBe("got ");
+    const exit = await program.waitForExit();
+    expect(exit).toEqual({
+      code: 0,
+      signal: null,
+      stdout: "first\nsecond\ngot \n",
+      stderr: "bye\n",
+    });
+  });
+
+  it("waitForLine rejects with the output so far when the program exits first", async () => {
+    const program = spawnProgram("python3", ["-c", "print('only line'); raise SystemExit(2)"]);
+    await expect(program.waitForLine(/never/)).rejects.toThrow(
+      /exited with code 2[\s\S]*only line/,
+    );
+  });
+
+  it("waitForLine rejects with the output so far when the wait runs out", async () => {
+    const program = spawnProgram("python3", ["-u", "-c", "print('waiting'); input()"]);
+    await program.waitForLine(/^waiting$/);
+    await expect(program.waitForLine(/never/, 100)).rejects.toThrow(
+      /after 100 ms[\s\S]*still running[\s\S]*waiting/,
+    );
+  });
+
+  it("waitForExit rejects with the output so far when the program outlives the bound", async () => {
+    const program = spawnProgram("python3", ["-u", "-c", "print('still here'); input()"]);
+    await program.waitForLine(/^still here$/);
+    await expect(program.waitForExit(100)).rejects.toThrow(
+      /still running after 100 ms[\s\S]*still here/,
+    );
+  });
+
+  it("signal() delivers SIGINT like Ctrl-C: uncaught KeyboardInterrupt kills python by SIGINT", async () => {
+    const program = spawnProgram("python3", ["-u", "-c", "print('ready'); input()"]);
+    await program.waitForLine(/^ready$/);
+    program.signal("SIGINT");
+    const exit = await program.waitForExit();
+    expect(exit.signal).toBe("SIGINT");
+    expect(exit.stderr).toMatch(/KeyboardInterrupt\n$/);
+  });
+});
+
+describe("ports", () => {
+  it("freePort returns a port that can then be bound", async () => {
+    const port = await freePort();
+    expect(port).toBeGreaterThan(0);
+    expect(port).toBeLessThan(65536);
+    await listen(port, (socket) => socket.end());
+  });
+
+  it("connectWithRetry waits for a server that starts listening a little later", async () => {
+    const port = await freePort();
+    const connecting = connectWithRetry(port, HOST, 5_000);
+    // The scenario: the server comes up 150 ms after the first attempts were refused.
+    const late = setTimeout(() => {
+      void listen(port, (socket) => socket.end("hello"));
+    }, 150);
+    onTestFinished(() => {
+      clearTimeout(late);
+    });
+    const socket = await connecting;
+    expect((await readToEnd(socket)).toString()).toBe("hello");
+  });
+
+  it("connectWithRetry gives up at its deadline", async () => {
+    const port = await freePort();
+    await expect(connectWithRetry(port, HOST, 200)).rejects.toThrow(
+      /still refused after \d+ attempts/,
+    );
+  });
+
+  it("isListening and waitForListening see a listener without connecting to it", async () => {
+    const port = await freePort();
+    expect(isListening(port)).toBe(false);
+    let connections = 0;
+    await listen(port, (socket) => {
+      connections++;
+      socket.end();
+    });
+    expect(isListening(port)).toBe(true);
+    await waitForListening(port, 1_000);
+    expect(connections).toBe(0);
+  });
+
+  it("waitForListening gives up at its deadline", async () => {
+    const port = await freePort();
+    await expect(waitForListening(port, 100)).rejects.toThrow(/nothing listened on port/);
+  });
+});

@@ -4,6 +4,7 @@
  * `console.log(`...\n${traceback(e)}`)` print the same shape: the trace, then a blank line.
  * @module
  */
+import { ProtocolError } from "./protocol.ts";
 import { repr } from "./repr.ts";
 
 /** The text of a caught exception: its stack (or its repr when it is no Error), ending with a newline. */

@@ -7,9 +7,15 @@
 import { ProtocolError } from "./protocol.ts";
 import { repr } from "./repr.ts";
 
-/** The text of a caught exception: its stack (or its repr when it is no Error), ending with a newline. */
+/**
+ * The text of a caught exception, ending with a newline: its stack; for a {@link ProtocolError} (bad input from
+ * the peer, not a bug here) the one line `ProtocolError [CODE]: message`, since its stack says nothing more; the
+ * repr of a thrown value that is no Error.
+ */
 export function traceback(error: unknown): string {
-  const text =
-    error instanceof Error ? (error.stack ?? `${error.name}: ${error.message}`) : repr(error);
+  let text: string;
+  if (error instanceof ProtocolError) text = `${error.name} [${error.code}]: ${error.message}`;
+  else if (error instanceof Error) text = error.stack ?? `${error.name}: ${error.message}`;
+  else text = repr(error);
   return text.endsWith("\n") ? text : `${text}\n`;
 }

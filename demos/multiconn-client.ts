@@ -2,6 +2,7 @@
 // on each and read the echoes, with one selector and non-blocking sockets.
 import { basename } from "node:path";
 
+import { QUIET, demoArgs, exitWithUsage, parsePort } from "../lib/cli.ts";
 import { KeyboardInterrupt } from "../lib/errors.ts";
 import { repr } from "../lib/repr.ts";
 import * as selectors from "../lib/selectors.ts";
@@ -23,7 +24,7 @@ function startConnections(host: string, port: number, numConns: number): void {
   const serverAddr: socket.InetAddress = [host, port];
   for (let i = 0; i < numConns; i++) {
     const connid = i + 1;
-    console.log(`Starting connection ${connid} to ${repr(serverAddr)}`);
+    print(`Starting connection ${connid} to ${repr(serverAddr)}`);
     const sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM).setblocking(false);
     sock.connectEx(serverAddr);
     const events = selectors.EVENT_READ | selectors.EVENT_WRITE;
@@ -47,11 +48,11 @@ function serviceConnection(
   if (mask & selectors.EVENT_READ) {
     const recvData = sock.recv(1024); // Should be ready to read
     if (recvData.length) {
-      console.log(`Received ${repr(recvData)} from connection ${data.connid}`);
+      print(`Received ${repr(recvData)} from connection ${data.connid}`);
       data.recvTotal += recvData.length;
     }
     if (!recvData.length || data.recvTotal === data.msgTotal) {
-      console.log(`Closing connection ${data.connid}`);
+      print(`Closing connection ${data.connid}`);
       sel.unregister(sock);
       sock.close();
     }
@@ -61,22 +62,29 @@ function serviceConnection(
       data.outb = data.messages.shift() ?? Buffer.alloc(0);
     }
     if (data.outb.length) {
-      console.log(`Sending ${repr(data.outb)} to connection ${data.connid}`);
+      print(`Sending ${repr(data.outb)} to connection ${data.connid}`);
       const sent = sock.send(data.outb); // Should be ready to write
       data.outb = data.outb.subarray(sent);
     }
   }
 }
 
-if (process.argv.length !== 5) {
-  console.log(
-    `Usage: ${basename(process.argv[1] ?? "multiconn-client.ts")} <host> <port> <num_connections>`,
-  );
-  process.exit(1);
+const { argv, values, error } = demoArgs(QUIET);
+const usage = `Usage: ${basename(argv[1] ?? "multiconn-client.ts")} <host> <port> <num_connections>`;
+if (error !== null || argv.length !== 5) {
+  exitWithUsage(usage, error);
 }
 
-const [host = "", port = "", numConns = ""] = process.argv.slice(2);
-startConnections(host, Number(port), Number(numConns));
+const [host = "", portArg = "", numConnsArg = ""] = argv.slice(2);
+const port = parsePort(portArg);
+if (typeof port === "string") exitWithUsage(usage, port);
+const numConns = Number(numConnsArg);
+if (!Number.isSafeInteger(numConns) || numConns < 0) {
+  exitWithUsage(usage, `Error: invalid number of connections ${repr(numConnsArg)}`);
+}
+/** Python's `print`; `-q` keeps the per-message lines quiet. */
+const print = values.quiet ? () => undefined : console.log;
+startConnections(host, port, numConns);
 
 try {
   while (true) {

@@ -2,6 +2,7 @@
 // selector, non-blocking sockets. `await sel.select()` is the one place the program waits.
 import { basename } from "node:path";
 
+import { QUIET, demoArgs, exitWithUsage, parsePort } from "../lib/cli.ts";
 import { KeyboardInterrupt } from "../lib/errors.ts";
 import { repr } from "../lib/repr.ts";
 import * as selectors from "../lib/selectors.ts";
@@ -18,7 +19,7 @@ const sel = new selectors.DefaultSelector<Connection | null>();
 
 function acceptWrapper(sock: socket.NonBlockingSocket): void {
   const [conn, addr] = sock.accept(); // Should be ready to read
-  console.log(`Accepted connection from ${repr(addr)}`);
+  print(`Accepted connection from ${repr(addr)}`);
   const data: Connection = { addr, inb: Buffer.alloc(0), outb: Buffer.alloc(0) };
   const events = selectors.EVENT_READ | selectors.EVENT_WRITE;
   sel.register(conn.setblocking(false), events, data);
@@ -35,30 +36,35 @@ function serviceConnection(
     if (recvData.length) {
       data.outb = Buffer.concat([data.outb, recvData]);
     } else {
-      console.log(`Closing connection to ${repr(data.addr)}`);
+      print(`Closing connection to ${repr(data.addr)}`);
       sel.unregister(sock);
       sock.close();
     }
   }
   if (mask & selectors.EVENT_WRITE) {
     if (data.outb.length) {
-      console.log(`Echoing ${repr(data.outb)} to ${repr(data.addr)}`);
+      print(`Echoing ${repr(data.outb)} to ${repr(data.addr)}`);
       const sent = sock.send(data.outb); // Should be ready to write
       data.outb = data.outb.subarray(sent);
     }
   }
 }
 
-if (process.argv.length !== 4) {
-  console.log(`Usage: ${basename(process.argv[1] ?? "multiconn-server.ts")} <host> <port>`);
-  process.exit(1);
+const { argv, values, error } = demoArgs(QUIET);
+const usage = `Usage: ${basename(argv[1] ?? "multiconn-server.ts")} <host> <port>`;
+if (error !== null || argv.length !== 4) {
+  exitWithUsage(usage, error);
 }
 
-const [host = "", port = ""] = process.argv.slice(2);
+const [host = "", portArg = ""] = argv.slice(2);
+const port = parsePort(portArg);
+if (typeof port === "string") exitWithUsage(usage, port);
+/** Python's `print`; `-q` keeps the per-message lines quiet. */
+const print = values.quiet ? () => undefined : console.log;
 const lsock = socket.socket(socket.AF_INET, socket.SOCK_STREAM);
-lsock.bind([host, Number(port)]);
+lsock.bind([host, port]);
 await lsock.listen();
-console.log(`Listening on ${repr([host, Number(port)])}`);
+console.log(`Listening on ${repr([host, port])}`);
 sel.register(lsock.setblocking(false), selectors.EVENT_READ, null);
 
 try {

@@ -1,0 +1,69 @@
+/**
+ * Command lines of the demos: the course's positional arguments, plus our optional flags.
+ *
+ * The course's programs check `len(sys.argv)` and print their usage line; ours do the same, on the arguments left
+ * once our flags are taken out. Flags go before or after the positional arguments (`-q HOST PORT` or
+ * `HOST PORT --quiet`), use Node's `util.parseArgs`, and an unknown flag is an error the demo reports with its
+ * usage line. {@link parsePort} turns the port argument into a number, or explains what is wrong with it.
+ * @module
+ */
+import { parseArgs, type ParseArgsConfig } from "node:util";
+
+import { repr } from "./repr.ts";
+
+/** The flags a demo accepts, in `util.parseArgs` form. */
+export type FlagsConfig = NonNullable<ParseArgsConfig["options"]>;
+
+/** What {@link demoArgs} found. */
+export interface DemoArgs<V> {
+  /** `process.argv` without our flags: `[node, script, ...positional arguments]`, as the demos check it. */
+  readonly argv: string[];
+  /** The flags' values. */
+  readonly values: V;
+  /** What is wrong with the flags (an unknown one, a missing value), or `null`. */
+  readonly error: string | null;
+}
+
+/** The flag every demo accepts: `-q`/`--quiet` prints no per-message lines. */
+export const QUIET = { quiet: { type: "boolean", short: "q" } } as const satisfies FlagsConfig;
+
+/**
+ * Take the flags out of the command line.
+ * @example
+ * ```ts
+ * const { argv, values, error } = demoArgs(QUIET);
+ * if (error !== null || argv.length !== 4) { ...usage...; process.exit(1); }
+ * ```
+ */
+export function demoArgs<const O extends FlagsConfig>(
+  options: O,
+  argv: readonly string[] = process.argv,
+): DemoArgs<ReturnType<typeof parseArgs<{ options: O; allowPositionals: true }>>["values"]> {
+  const [node = "node", script = "", ...rest] = argv;
+  try {
+    const { values, positionals } = parseArgs({ args: rest, options, allowPositionals: true });
+    return { argv: [node, script, ...positionals], values, error: null };
+  } catch (e) {
+    // Node's text goes on with advice about `--`; its first sentence says what is wrong.
+    const message = (e instanceof Error ? e.message : String(e)).replace(/(?<=\.) .*$/s, "");
+    // The caller prints its usage line and exits; the values are those of no flags at all.
+    const { values } = parseArgs({ args: [], options, allowPositionals: true });
+    return { argv: [node, script], values, error: `Error: ${message}` };
+  }
+}
+
+/**
+ * A port argument as a number (0–65535), or the line that says what is wrong: `Error: invalid port 'abc'`.
+ */
+export function parsePort(text: string): number | string {
+  if (!/^\d+$/.test(text)) return `Error: invalid port ${repr(text)} (expected a number 0-65535)`;
+  const port = Number(text);
+  return port <= 65535 ? port : `Error: invalid port ${text} (expected a number 0-65535)`;
+}
+
+/** Print `error` (if any) and the usage line, then exit with status 1, as the course's programs do. */
+export function exitWithUsage(usage: string, error: string | null = null): never {
+  if (error !== null) console.log(error);
+  console.log(usage);
+  process.exit(1);
+}

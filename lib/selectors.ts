@@ -41,7 +41,7 @@
  * ```
  * @module
  */
-import { inspect } from "node:util";
+import { debuglog, inspect } from "node:util";
 import { setImmediate as nextTurn } from "node:timers/promises";
 
 import {
@@ -395,6 +395,13 @@ class Registration<F extends FileObj, D> implements Watcher {
   }
 }
 
+/**
+ * Tracing with Node's convention: `NODE_DEBUG=selectors` logs registrations and every `select()` to stderr. When
+ * it is off, each call site costs one property read.
+ */
+const trace = debuglog("selectors");
+const MASK_NAMES = ["-", "R", "W", "RW"];
+
 /** How long a `select()` without timeout arms its keep-alive timer (Node's longest). */
 const FOREVER_MS = 0x7fffffff;
 
@@ -451,14 +458,17 @@ export class DefaultSelector<D = unknown, F extends FileObj = NonBlockingSocket>
       let ready = this.collect();
       // A pending wakeup() is used up by this call whatever ends it (ready keys, a poll), so it counts once.
       const woken = this.takeWakeup();
-      if (ready.length > 0 || woken || (timeout !== null && timeout <= 0)) return ready;
+      if (ready.length > 0 || woken || (timeout !== null && timeout <= 0)) {
+        return this.traced(timeout, ready);
+      }
       const deadline = timeout === null ? null : performance.now() + Math.ceil(timeout * 1000);
       for (;;) {
         await this.wait(deadline === null ? null : deadline - performance.now());
         this.throwIfInterrupted();
         ready = this.collect();
-        if (this.takeWakeup() || ready.length > 0 || this.closed) return ready;
-        if (deadline !== null && performance.now() >= deadline) return ready;
+        if (this.takeWakeup() || ready.length > 0 || this.closed)
+          return this.traced(timeout, ready);
+        if (deadline !== null && performance.now() >= deadline) return this.traced(timeout, ready);
       }
     } finally {
       this.selecting = false;
@@ -497,6 +507,8 @@ export class DefaultSelector<D = unknown, F extends FileObj = NonBlockingSocket>
     this.checkOpen();
     const source = lookupFd(key.fd);
     if (source === undefined) throw fromErrno(errno.EBADF);
+    if (trace.enabled)
+      trace("register fd=%d events=%s", key.fd, MASK_NAMES[key.events] ?? key.events);
     const registration = new Registration(this, key, source);
     this.registrations.set(key.fd, registration);
     source.watch(registration);
@@ -504,6 +516,7 @@ export class DefaultSelector<D = unknown, F extends FileObj = NonBlockingSocket>
   }
 
   protected override implUnregister(key: SelectorKey<F, D>): void {
+    if (trace.enabled) trace("unregister fd=%d", key.fd);
     const registration = this.registrations.get(key.fd);
     if (registration === undefined) return;
     this.registrations.delete(key.fd);
@@ -512,6 +525,9 @@ export class DefaultSelector<D = unknown, F extends FileObj = NonBlockingSocket>
   }
 
   protected override implModify(_oldKey: SelectorKey<F, D>, newKey: SelectorKey<F, D>): void {
+    if (trace.enabled) {
+      trace("modify fd=%d events=%s", newKey.fd, MASK_NAMES[newKey.events] ?? newKey.events);
+    }
     const registration = this.registrations.get(newKey.fd);
     if (registration === undefined) return;
     registration.key = newKey;
@@ -529,6 +545,15 @@ export class DefaultSelector<D = unknown, F extends FileObj = NonBlockingSocket>
     releaseFd(this.fd);
     this.fd = -1;
     this.wake();
+  }
+
+  /** `NODE_DEBUG=selectors`: one line per select() with its timeout and the ready fds and masks. */
+  private traced(timeout: number | null, ready: ReadyList<F, D>): ReadyList<F, D> {
+    if (trace.enabled) {
+      const masks = ready.map(([key, mask]) => `${key.fd}:${MASK_NAMES[mask] ?? mask}`).join(" ");
+      trace("select(%s) epfd=%d -> [%s]", timeout ?? "None", this.fd, masks);
+    }
+    return ready;
   }
 
   private checkOpen(): void {

@@ -154,6 +154,8 @@ class SocketCore implements Selectable {
   private sendBlocked = false;
   /** Unix sockets from socketpair() have no name. */
   unnamed = false;
+  /** AF_UNIX: the path this socket connected to, its peer's name (`getpeername()`). */
+  peerPath = "";
 
   rcvbuf = DEFAULT_BUFFER;
   sndbuf = DEFAULT_BUFFER;
@@ -167,6 +169,7 @@ class SocketCore implements Selectable {
   constructor(
     readonly family: number,
     readonly type: number,
+    readonly proto = 0,
   ) {}
 
   // Views
@@ -339,8 +342,8 @@ class SocketCore implements Selectable {
   }
 
   recvNow(bufsize: number): Buffer {
-    this.checkOpen();
     if (bufsize < 0) throw new ValueError("negative buffersize in recv");
+    this.checkOpen();
     if (this.state === "fresh" || this.state === "listening") throw fromErrno(errno.ENOTCONN);
     if (this.buffered > 0)
       return bufsize === 0 ? EMPTY : this.take(Math.min(bufsize, this.buffered));
@@ -351,8 +354,8 @@ class SocketCore implements Selectable {
   }
 
   sendNow(data: Uint8Array): number {
-    this.checkOpen();
     checkBytes(data);
+    this.checkOpen();
     const error = this.takeError();
     if (error) throw error;
     if (this.state === "fresh" || this.state === "listening") throw fromErrno(errno.EPIPE);
@@ -390,11 +393,15 @@ class SocketCore implements Selectable {
     return [conn.blocking(), conn.peerAddress()];
   }
 
-  /** Start connecting; returns the errno Python's connect_ex would return. */
+  /**
+   * Start connecting; returns the errno Python's connect_ex would return (9 on a closed socket).
+   * @throws TypeError / OverflowError for a bad address, before anything else, as Python parses it first.
+   */
   connectNow(address: Address, fn: string): number {
-    this.checkOpen();
     const target = normalize(this.family, address, fn);
     switch (this.state) {
+      case "closed":
+        return errno.EBADF;
       case "listening":
         return errno.EISCONN;
       case "connecting":
@@ -417,6 +424,7 @@ class SocketCore implements Selectable {
         break;
     }
     this.state = "connecting";
+    if (target.kind === "unix") this.peerPath = target.path;
     const stream: net.Socket =
       target.kind === "unix"
         ? net.connect({ path: target.path, allowHalfOpen: true })
@@ -447,8 +455,12 @@ class SocketCore implements Selectable {
     this.paused = false;
   }
 
-  /** The result of a finished connect, for a blocking connect(): 0 or the error's errno. */
+  /**
+   * The result of a connect, for a blocking connect(): 0, the error's errno, or 115 (EINPROGRESS) when it is
+   * still under way (timeout 0 does not wait).
+   */
   connectResult(): number {
+    if (this.state === "connecting") return errno.EINPROGRESS;
     if (this.state === "connected" && !this.hangup) {
       this.connectReported = true;
       return 0;
@@ -474,8 +486,10 @@ class SocketCore implements Selectable {
         stream.destroy();
         return;
       }
-      const conn = new SocketCore(this.family, this.type);
+      const conn = new SocketCore(this.family, this.type, this.proto);
       conn.state = "connected";
+      // An accepted Unix socket is named after the listener (getsockname() gives its path).
+      if (this.bound?.kind === "unix") conn.bound = this.bound;
       conn.connectReported = true;
       conn.rcvbuf = this.rcvbuf;
       conn.sndbuf = this.sndbuf;
@@ -571,7 +585,7 @@ class SocketCore implements Selectable {
     this.checkOpen();
     const stream = this.stream;
     if (this.state !== "connected" || !stream || this.hangup) throw fromErrno(errno.ENOTCONN);
-    if (this.family === AF_UNIX) return "";
+    if (this.family === AF_UNIX) return this.unnamed ? "" : this.peerPath;
     const host = stream.remoteAddress;
     const port = stream.remotePort;
     if (host === undefined || port === undefined) throw fromErrno(errno.ENOTCONN);
@@ -591,6 +605,23 @@ class SocketCore implements Selectable {
     return new Promise<void>((resolve, reject) => {
       new Waiter(this, bits, this.timeout, resolve, reject).start();
     });
+  }
+
+  /**
+   * A blocking-mode call: try `op` at once and, while it would block (BlockingIOError 11), wait until `bits` are
+   * ready and try again. So what fails whatever the readiness fails at once, as in Python: `accept()` on a socket
+   * that is not listening (OSError 22), `recv()` on a listening one (107). With timeout 0 the BlockingIOError is
+   * raised instead of waiting.
+   */
+  async blockingCall<T>(bits: number, op: () => T): Promise<T> {
+    for (;;) {
+      try {
+        return op();
+      } catch (e) {
+        if (!(e instanceof OSError) || e.errno !== errno.EAGAIN || this.timeout === 0) throw e;
+      }
+      await this.waitFor(bits);
+    }
   }
 }
 
@@ -665,11 +696,13 @@ function normalize(family: number, address: Address, fn: string): NormalizedAddr
     return { kind: "unix", path: address };
   }
   const v6 = family === AF_INET6;
-  if (
-    typeof address === "string" ||
-    !Array.isArray(address) ||
-    (v6 ? address.length < 2 || address.length > 4 : address.length !== 2)
-  ) {
+  if (typeof address === "string" || !Array.isArray(address)) {
+    // Python: `bind(): AF_INET address must be tuple, not str`.
+    throw new TypeError(
+      `${fn}(): AF_INET${v6 ? "6" : ""} address must be tuple, not ${typeName(address)}`,
+    );
+  }
+  if (v6 ? address.length < 2 || address.length > 4 : address.length !== 2) {
     throw new TypeError(
       v6
         ? "AF_INET6 address must be a tuple (host, port[, flowinfo[, scopeid]])"
@@ -722,8 +755,13 @@ abstract class SocketBase implements Reprable, Disposable {
     return this.core.type;
   }
 
-  /** The protocol number: 0, as `socket.socket(AF_INET, SOCK_STREAM)` gives. */
-  readonly proto = 0;
+  /**
+   * The protocol number: 0 from `socket(AF_INET, SOCK_STREAM)`, 6 (IPPROTO_TCP) from {@link createConnection}, as
+   * Python's `create_connection()` takes it from `getaddrinfo()`. An accepted socket has its listener's.
+   */
+  get proto(): number {
+    return this.core.proto;
+  }
 
   /** The file descriptor (numbered by us, lowest free first), or -1 once closed. */
   fileno(): number {
@@ -734,11 +772,12 @@ abstract class SocketBase implements Reprable, Disposable {
    * Set the local address. Checked here as Python does (`OverflowError: bind(): port must be 0-65535.`,
    * `TypeError: AF_INET address must be a pair (host, port)`); Node binds when `listen()` (or `connect`) runs,
    * so that is where an address in use is reported.
-   * @throws OSError 22 (EINVAL) when already bound, listening or connected; OSError 9 when closed.
+   * @throws OSError 22 (EINVAL) when already bound, listening or connected; OSError 9 when closed (after the
+   *   address checks, as in Python).
    */
   bind(address: Address): void {
-    this.core.checkOpen();
     const target = normalize(this.core.family, address, "bind");
+    this.core.checkOpen();
     if (this.core.bound !== null || this.core.state !== "fresh") throw fromErrno(errno.EINVAL);
     this.core.bound = target;
   }
@@ -838,12 +877,13 @@ abstract class SocketBase implements Reprable, Disposable {
    * Set the timeout of blocking calls, in seconds: they then reject with `TimeoutError('timed out')`.
    * `null` waits without limit; `0` makes the blocking calls raise `BlockingIOError` instead of waiting (use
    * {@link setblocking} to get the synchronous view).
-   * @throws ValueError `Timeout value out of range` for negative values.
+   * @throws ValueError `Timeout value out of range` for negative values; OSError 9 when closed.
    */
   settimeout(value: number | null): void {
     if (value !== null && (value < 0 || Number.isNaN(value))) {
       throw new ValueError("Timeout value out of range");
     }
+    this.core.checkOpen();
     this.core.timeout = value;
   }
 
@@ -851,11 +891,13 @@ abstract class SocketBase implements Reprable, Disposable {
    * Python's `setblocking()`. `setblocking(false)` makes the socket non-blocking and returns it typed as a
    * {@link NonBlockingSocket}, whose calls are synchronous; `setblocking(true)` returns the
    * {@link BlockingSocket} view, whose calls return Promises. Both views are the same connection.
+   * @throws OSError 9 when closed.
    */
   setblocking(flag: false): NonBlockingSocket;
   setblocking(flag: true): BlockingSocket;
   setblocking(flag: boolean): Socket;
   setblocking(flag: boolean): Socket {
+    this.core.checkOpen();
     this.core.timeout = flag ? null : 0;
     return flag ? this.core.blocking() : this.core.nonBlocking();
   }
@@ -864,7 +906,7 @@ abstract class SocketBase implements Reprable, Disposable {
   [reprSymbol](): string {
     const core = this.core;
     const closed = core.state === "closed";
-    let text = `<socket.socket ${closed ? "[closed] " : ""}fd=${core.fd}, family=${core.family}, type=${core.type}, proto=0`;
+    let text = `<socket.socket ${closed ? "[closed] " : ""}fd=${core.fd}, family=${core.family}, type=${core.type}, proto=${core.proto}`;
     if (!closed) {
       const laddr = tryAddress(() => core.localAddress());
       if (laddr !== null) text += `, laddr=${laddr}`;
@@ -915,8 +957,7 @@ export class BlockingSocket extends SocketBase {
    * @throws OSError 22 when not listening.
    */
   async accept(): Promise<[BlockingSocket, Address]> {
-    await this.core.waitFor(READABLE);
-    return this.core.acceptNow();
+    return this.core.blockingCall(READABLE, () => this.core.acceptNow());
   }
 
   /**
@@ -935,14 +976,12 @@ export class BlockingSocket extends SocketBase {
 
   /** Wait for data; returns 1..bufsize bytes, or an empty Buffer at end of stream. */
   async recv(bufsize: number): Promise<Buffer> {
-    await this.core.waitFor(READABLE);
-    return this.core.recvNow(bufsize);
+    return this.core.blockingCall(READABLE, () => this.core.recvNow(bufsize));
   }
 
   /** Wait for room in the send buffer; returns how many bytes were taken (may be fewer than given). */
   async send(data: Uint8Array): Promise<number> {
-    await this.core.waitFor(WRITABLE);
-    return this.core.sendNow(data);
+    return this.core.blockingCall(WRITABLE, () => this.core.sendNow(data));
   }
 
   /** Send all of `data`, waiting for room as needed. */
@@ -950,8 +989,9 @@ export class BlockingSocket extends SocketBase {
     checkBytes(data);
     let offset = 0;
     do {
-      await this.core.waitFor(WRITABLE);
-      offset += this.core.sendNow(data.subarray(offset));
+      offset += await this.core.blockingCall(WRITABLE, () =>
+        this.core.sendNow(data.subarray(offset)),
+      );
     } while (offset < data.length);
   }
 }
@@ -960,7 +1000,7 @@ async function connectAndWait(core: SocketCore, address: Address, fn: string): P
   const started = core.connectNow(address, fn);
   if (started !== errno.EINPROGRESS) return started;
   await core.waitFor(WRITABLE);
-  core.checkOpen();
+  if (core.state === "closed") return errno.EBADF;
   return core.connectResult();
 }
 
@@ -1036,15 +1076,23 @@ export class NonBlockingSocket extends SocketBase {
 export type Socket = BlockingSocket | NonBlockingSocket;
 
 /**
- * Python's `socket.socket(family, type)`: a new socket, in blocking mode.
- * @throws OSError 97 for an unknown family; OSError 93 for a type other than SOCK_STREAM.
+ * Python's `socket.socket(family, type, proto)`: a new socket, in blocking mode. `proto` is 0, or
+ * {@link IPPROTO_TCP} (6) for an AF_INET/AF_INET6 socket; it shows in the repr.
+ * @throws OSError 97 for an unknown family; OSError 93 for a type other than SOCK_STREAM or another protocol.
  */
-export function socket(family: number = AF_INET, type: number = SOCK_STREAM): BlockingSocket {
+export function socket(
+  family: number = AF_INET,
+  type: number = SOCK_STREAM,
+  proto = 0,
+): BlockingSocket {
   if (family !== AF_INET && family !== AF_INET6 && family !== AF_UNIX) {
     throw fromErrno(errno.EAFNOSUPPORT);
   }
   if (type !== SOCK_STREAM) throw fromErrno(errno.EPROTONOSUPPORT);
-  const core = new SocketCore(family, type);
+  if (proto !== 0 && (proto !== IPPROTO_TCP || family === AF_UNIX)) {
+    throw fromErrno(errno.EPROTONOSUPPORT);
+  }
+  const core = new SocketCore(family, type, proto);
   core.open();
   return core.blocking();
 }
@@ -1071,13 +1119,16 @@ export async function socketpair(): Promise<[BlockingSocket, BlockingSocket]> {
   }
 }
 
-/** Python's `socket.create_connection(address, timeout)`: a connected blocking socket. */
+/**
+ * Python's `socket.create_connection(address, timeout)`: a connected blocking socket, with protocol 6
+ * (IPPROTO_TCP) as `getaddrinfo()` gives it to Python; it is closed again if the connect fails.
+ */
 export async function createConnection(
   address: InetAddress | Inet6Address,
   timeout: number | null = null,
 ): Promise<BlockingSocket> {
   const family = address.length === 4 || net.isIPv6(address[0]) ? AF_INET6 : AF_INET;
-  const s = socket(family);
+  const s = socket(family, SOCK_STREAM, IPPROTO_TCP);
   s.settimeout(timeout);
   try {
     await s.connect(address);

@@ -1,7 +1,6 @@
 // demo.ts — the guided tour behind `npm run demo`: start the app-server on a free loopback port, send it the
 // course's requests with the app-client, show what each side printed, stop the server with Ctrl-C (SIGINT).
 import { spawn, type ChildProcess } from "node:child_process";
-import { once } from "node:events";
 import { fileURLToPath } from "node:url";
 
 import * as socket from "../lib/socket.ts";
@@ -23,6 +22,11 @@ function run(script: string, args: string[]): ChildProcess {
   return spawn(process.execPath, [...process.execArgv, here(script), ...args], {
     stdio: ["ignore", "pipe", "inherit"],
   });
+}
+
+/** The exit status of a child, once its output is all in. */
+function closed(child: ChildProcess): Promise<number | null> {
+  return new Promise((resolve) => child.on("close", resolve));
 }
 
 /** A server's printed lines, collected as they come, with a way to wait for one. */
@@ -98,7 +102,7 @@ for (const [action, value] of REQUESTS) {
   heading(`app-client.ts ${HOST} ${port} ${action} ${value}`);
   const client = run("app-client.ts", [HOST, String(port), action, value]);
   const clientLines = new Lines(client);
-  const [code] = (await once(client, "close")) as [number | null];
+  const code = await closed(client);
   console.log(indent(clientLines.fresh()));
   if (code !== 0) throw new Error(`app-client exited with ${code}`);
   served += 1;
@@ -109,7 +113,7 @@ for (const [action, value] of REQUESTS) {
 
 heading("Ctrl-C (SIGINT) to the server");
 server.kill("SIGINT");
-const [code] = (await once(server, "close")) as [number | null];
+const code = await closed(server);
 console.log(indent(serverLines.fresh()));
 console.log(`\nThe server exited with status ${code}. Run each side yourself: see README.md.`);
 process.exitCode = code === 0 ? 0 : 1;

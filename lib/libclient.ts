@@ -19,7 +19,7 @@ import {
   jsonEncode,
   type MessageParts,
 } from "./protocol.ts";
-import { repr, str } from "./repr.ts";
+import { jsonRepr, jsonStr, repr } from "./repr.ts";
 import type { Address, NonBlockingSocket } from "./socket.ts";
 
 /**
@@ -68,7 +68,6 @@ export class Message extends BaseMessage {
   /** The decoded response: a JSON value for `text/json`, else the raw bytes; `null` until it is in. */
   response: unknown = null;
   private requestQueued = false;
-  private responseRead = false;
 
   constructor(
     selector: MessageSelector,
@@ -80,12 +79,8 @@ export class Message extends BaseMessage {
     super(selector, sock, addr, options);
   }
 
-  /** The course's `read`: `_read`, then the phases whose bytes are there. */
-  read(): void {
-    this._read();
-    if (this.jsonheaderLen === null) this.processProtoheader();
-    if (this.jsonheaderLen !== null && this.jsonheader === null) this.processJsonheader();
-    if (this.jsonheader !== null && !this.responseRead) this.processResponse();
+  protected processContent(): void {
+    this.processResponse();
   }
 
   /** The course's `write`: queue the request once, send, then listen for read events only. */
@@ -114,10 +109,9 @@ export class Message extends BaseMessage {
     if (header === null) return;
     const content = this.takeContent();
     if (content === null) return;
-    this.responseRead = true;
     if (header["content-type"] === JSON_CONTENT_TYPE) {
       this.response = decodeJsonContent({ header, content });
-      this.log(`Received response ${repr(this.response)} from ${repr(this.addr)}`);
+      this.log(`Received response ${jsonRepr(this.response)} from ${repr(this.addr)}`);
       this.processResponseJsonContent();
     } else {
       // Binary or unknown content-type
@@ -136,7 +130,7 @@ export class Message extends BaseMessage {
       typeof content === "object" && content !== null && Object.hasOwn(content, "result")
         ? (Reflect.get(content, "result") as unknown)
         : null;
-    this.log(`Got result: ${str(result)}`);
+    this.log(`Got result: ${jsonStr(result)}`);
   }
 
   /** The course's `_process_response_binary_content`: print `Got response: b'...'`. */

@@ -25,7 +25,7 @@ import {
   jsonEncode,
   type MessageParts,
 } from "./protocol.ts";
-import { repr, str } from "./repr.ts";
+import { jsonRepr, jsonStr, repr } from "./repr.ts";
 import type { Address, NonBlockingSocket } from "./socket.ts";
 
 /** The course's `request_search`: what a `search` request finds. */
@@ -78,9 +78,9 @@ export function createResponseJsonContent(request: unknown): MessageParts {
       throw new TypeError(`unhashable type: '${pyTypeName(query)}'`);
     }
     const answer = (typeof query === "string" ? requestSearch.get(query) : undefined) ?? "";
-    content = { result: answer || `No match for '${str(query)}'.` };
+    content = { result: answer || `No match for '${jsonStr(query)}'.` };
   } else {
-    content = { result: `Error: invalid action '${str(action)}'.` };
+    content = { result: `Error: invalid action '${jsonStr(action)}'.` };
   }
   const contentEncoding = "utf-8";
   return {
@@ -105,12 +105,6 @@ export class Message extends BaseMessage {
   request: unknown = null;
   /** Has the response been queued? */
   responseCreated = false;
-  /**
-   * Is the request in? (The course tests `if self.request:`, which never answers an empty request `{}` or `b''`
-   * and leaves the connection spinning; we answer it.)
-   */
-  private requestRead = false;
-
   constructor(
     selector: MessageSelector,
     sock: NonBlockingSocket,
@@ -120,17 +114,13 @@ export class Message extends BaseMessage {
     super(selector, sock, addr, options);
   }
 
-  /** The course's `read`: `_read`, then the phases whose bytes are there. */
-  read(): void {
-    this._read();
-    if (this.jsonheaderLen === null) this.processProtoheader();
-    if (this.jsonheaderLen !== null && this.jsonheader === null) this.processJsonheader();
-    if (this.jsonheader !== null && !this.requestRead) this.processRequest();
+  protected processContent(): void {
+    this.processRequest();
   }
 
   /** The course's `write`: create the response once the request is in, send, close when all is sent. */
   write(): void {
-    if (this.requestRead && !this.responseCreated) this.createResponse();
+    if (this.contentRead && !this.responseCreated) this.createResponse();
     const sent = this._write();
     // Close when the buffer is drained. The response has been sent.
     if (sent > 0 && this.sendBuffer.length === 0) this.close();
@@ -146,10 +136,9 @@ export class Message extends BaseMessage {
     if (header === null) return;
     const content = this.takeContent();
     if (content === null) return;
-    this.requestRead = true;
     if (header["content-type"] === JSON_CONTENT_TYPE) {
       this.request = decodeJsonContent({ header, content });
-      this.log(`Received request ${repr(this.request)} from ${repr(this.addr)}`);
+      this.log(`Received request ${jsonRepr(this.request)} from ${repr(this.addr)}`);
     } else {
       // Binary or unknown content-type
       this.request = content;

@@ -31,10 +31,15 @@ import { repr } from "./repr.ts";
 import { EVENT_READ, EVENT_WRITE, type BaseSelector } from "./selectors.ts";
 import type { Address, NonBlockingSocket } from "./socket.ts";
 
-/** The course's `RuntimeError("Peer closed.")`: the peer closed its side before a whole message came. */
+/**
+ * The course's `RuntimeError("Peer closed.")`: the peer closed its side before a whole message came. A typed
+ * error for programs, named `RuntimeError` so that its printed traceback (`RuntimeError: Peer closed.`) and repr
+ * (`RuntimeError('Peer closed.')`) read as the course's do.
+ */
 export class PeerClosedError extends RuntimeError {
   constructor() {
     super("Peer closed.");
+    this.name = "RuntimeError";
   }
 }
 
@@ -68,6 +73,11 @@ export abstract class Message implements HandlerObject {
   sock: NonBlockingSocket | null;
   /** The current frame's JSON header once read (the course's `jsonheader`). */
   jsonheader: JsonHeader | null = null;
+  /**
+   * Has the message's content been read? (The course tests `if self.request:` / `self.response is None`; an empty
+   * request `{}` or `b''` would then never be answered, and the server would spin.)
+   */
+  protected contentRead = false;
   /** Bytes queued to send (the course's `_send_buffer`). */
   protected sendBuffer: Buffer = EMPTY;
   /** Received bytes, split into frames (the course's `_recv_buffer` and its parsing). */
@@ -99,8 +109,19 @@ export abstract class Message implements HandlerObject {
     if (mask & EVENT_WRITE) this.write();
   }
 
-  /** Read what arrived and advance the frame (the course's `read`). */
-  abstract read(): void;
+  /**
+   * The course's `read`: `_read()`, then each phase still pending whose bytes are there — the proto-header, the
+   * JSON header, then the content, which each side handles its own way ({@link processContent}).
+   */
+  read(): void {
+    this._read();
+    if (this.jsonheaderLen === null) this.processProtoheader();
+    if (this.jsonheaderLen !== null && this.jsonheader === null) this.processJsonheader();
+    if (this.jsonheader !== null && !this.contentRead) this.processContent();
+  }
+
+  /** The last phase: the server's `processRequest()`, the client's `processResponse()`. */
+  protected abstract processContent(): void;
 
   /** Send what is queued, queueing first what is due (the course's `write`). */
   abstract write(): void;
@@ -174,7 +195,9 @@ export abstract class Message implements HandlerObject {
 
   /** The current frame's content once all of it is there (and the decoder ready for the next frame). */
   protected takeContent(): Buffer | null {
-    return this.decoder.processContent();
+    const content = this.decoder.processContent();
+    if (content !== null) this.contentRead = true;
+    return content;
   }
 
   /**

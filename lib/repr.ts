@@ -255,3 +255,26 @@ function reprBytes(bytes: Uint8Array): string {
   for (const byte of bytes) out += table[byte] ?? "";
   return out + (double ? '"' : "'");
 }
+
+/**
+ * Python's `repr()` of a value decoded from JSON (the course prints requests and responses with `{obj!r}`):
+ * there an array is a `list`, `[1, 'a']`, not the tuple {@link repr} makes of arrays (`(1, 'a')`, as for
+ * addresses); objects print as dicts of such values; anything else as {@link repr}.
+ */
+export function jsonRepr(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map((item: unknown) => jsonRepr(item)).join(", ")}]`;
+  if (
+    typeof value === "object" &&
+    value !== null &&
+    Object.getPrototypeOf(value) === Object.prototype
+  ) {
+    const items = Object.entries(value).map(([key, item]) => `${repr(key)}: ${jsonRepr(item)}`);
+    return `{${items.join(", ")}}`;
+  }
+  return repr(value);
+}
+
+/** Python's `str()` (an f-string's `{value}`) of a value decoded from JSON: a string as it is, else {@link jsonRepr}. */
+export function jsonStr(value: unknown): string {
+  return typeof value === "string" ? value : jsonRepr(value);
+}

@@ -191,9 +191,22 @@ export function strerror(code: number): string {
  * `ConnectionRefusedError(111, 'Connection refused')`.
  */
 export function fromErrno(code: number): OSError {
+  const eai = EAI_TEXT.get(code);
+  if (eai !== undefined) return new gaierror(code, eai);
   const Class = classFor(code);
   return new Class(code, strerror(code));
 }
+
+/** `getaddrinfo()` errors (negative, as Python's `socket.gaierror` numbers them) and their texts. */
+const EAI_TEXT = new Map<number, string>([
+  [-2, "Name or service not known"],
+  [-3, "Temporary failure in name resolution"],
+]);
+const EAI_BY_CODE = new Map<string, number>([
+  ["ENOTFOUND", -2],
+  ["EAI_NONAME", -2],
+  ["EAI_AGAIN", -3],
+]);
 
 /** The subset of Node's system errors that we read: `code` such as `'ECONNREFUSED'`. */
 interface NodeSystemError {
@@ -205,12 +218,12 @@ function hasCode(e: unknown): e is NodeSystemError {
 }
 
 /**
- * The positive errno of a Node system error (`{ code: 'ECONNREFUSED', errno: -111 }` → 111), or `null` when it
- * carries none we know.
+ * The positive errno of a Node system error (`{ code: 'ECONNREFUSED', errno: -111 }` → 111), Python's negative
+ * `gaierror` number for a failed name lookup (`ENOTFOUND` → -2), or `null` when it carries none we know.
  */
 export function errnoOf(e: unknown): number | null {
   if (!hasCode(e) || typeof e.code !== "string") return null;
-  return ERRNO_BY_NAME.get(e.code) ?? null;
+  return ERRNO_BY_NAME.get(e.code) ?? EAI_BY_CODE.get(e.code) ?? null;
 }
 
 /**
@@ -220,10 +233,6 @@ export function errnoOf(e: unknown): number | null {
  */
 export function fromNodeError(e: unknown): OSError {
   if (e instanceof OSError) return e;
-  if (hasCode(e)) {
-    if (e.code === "ENOTFOUND") return new gaierror(-2, "Name or service not known");
-    if (e.code === "EAI_AGAIN") return new gaierror(-3, "Temporary failure in name resolution");
-  }
   const code = errnoOf(e);
   if (code !== null) return fromErrno(code);
   return new OSError(e instanceof Error ? e.message : String(e));

@@ -1,36 +1,62 @@
 // app-client.ts — the course's app-client.py: send one request of the application protocol (libclient) and
-// print the response, with one selector and a non-blocking socket.
+// print the response, with one selector and a non-blocking socket. Beyond the course, and off unless asked:
+// -q (quiet), --keep-alive with --repeat N (N requests on one connection; the server needs --keep-alive too).
 import { basename } from "node:path";
 
+import { QUIET, demoArgs, exitWithUsage, parsePort } from "../lib/cli.ts";
 import { KeyboardInterrupt } from "../lib/errors.ts";
 import * as libclient from "../lib/libclient.ts";
-import { traceback } from "../lib/traceback.ts";
 import { repr } from "../lib/repr.ts";
 import * as selectors from "../lib/selectors.ts";
 import * as socket from "../lib/socket.ts";
+import { traceback } from "../lib/traceback.ts";
 
 const sel = new selectors.DefaultSelector<libclient.Message>();
 
+function createRequest(action: string, value: string): libclient.Request {
+  if (action === "search") {
+    return { type: "text/json", encoding: "utf-8", content: { action, value } };
+  }
+  return {
+    type: "binary/custom-client-binary-type",
+    encoding: "binary",
+    content: Buffer.from(action + value, "utf-8"),
+  };
+}
+
 function startConnection(host: string, port: number, request: libclient.Request): void {
   const addr: socket.InetAddress = [host, port];
-  console.log(`Starting connection to ${repr(addr)}`);
+  print(`Starting connection to ${repr(addr)}`);
   const sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM).setblocking(false);
   sock.connectEx(addr);
   const events = selectors.EVENT_READ | selectors.EVENT_WRITE;
-  const message = new libclient.Message(sel, sock, addr, request);
+  const message = new libclient.Message(sel, sock, addr, request, {
+    log: print,
+    keepAlive,
+    repeat,
+  });
   sel.register(sock, events, message);
 }
 
-if (process.argv.length !== 6) {
-  console.log(
-    `Usage: ${basename(process.argv[1] ?? "app-client.ts")} <host> <port> <action> <value>`,
-  );
-  process.exit(1);
+const FLAGS = { ...QUIET, "keep-alive": { type: "boolean" }, repeat: { type: "string" } } as const;
+const { argv, values, error } = demoArgs(FLAGS);
+const usage = `Usage: ${basename(argv[1] ?? "app-client.ts")} <host> <port> <action> <value>`;
+if (error !== null || argv.length !== 6) {
+  exitWithUsage(usage, error);
 }
 
-const [host = "", port = "", action = "", value = ""] = process.argv.slice(2);
-const request = libclient.createRequest(action, value);
-startConnection(host, Number(port), request);
+const [host = "", portArg = "", action = "", value = ""] = argv.slice(2);
+const port = parsePort(portArg);
+if (typeof port === "string") exitWithUsage(usage, port);
+const keepAlive = values["keep-alive"] ?? false;
+const repeat = Number(values.repeat ?? "1");
+if (!Number.isSafeInteger(repeat) || repeat < 1 || (repeat > 1 && !keepAlive)) {
+  exitWithUsage(usage, `Error: --repeat wants a whole number ≥ 1, and --keep-alive when above 1`);
+}
+/** Python's `print`; `-q` keeps the per-message lines quiet. */
+const print = values.quiet ? () => undefined : console.log;
+const request = createRequest(action, value);
+startConnection(host, port, request);
 
 try {
   while (true) {

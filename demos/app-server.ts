@@ -1,41 +1,58 @@
 // app-server.ts — the course's app-server.py: serve the application protocol of libserver (one request per
-// connection) with one selector and non-blocking sockets.
+// connection) with one selector and non-blocking sockets. Beyond the course, and off unless asked: -q (quiet),
+// --keep-alive, and the limits of lib/limits.ts (--max-content-length, --max-connections, --idle-timeout).
 import { basename } from "node:path";
 
+import { QUIET, demoArgs, exitWithUsage, listenOrExit, parsePort } from "../lib/cli.ts";
 import { KeyboardInterrupt } from "../lib/errors.ts";
 import * as libserver from "../lib/libserver.ts";
-import { traceback } from "../lib/traceback.ts";
+import { ConnectionLimits, LIMIT_FLAGS, limitsFromFlags } from "../lib/limits.ts";
 import { repr } from "../lib/repr.ts";
 import * as selectors from "../lib/selectors.ts";
 import * as socket from "../lib/socket.ts";
+import { traceback } from "../lib/traceback.ts";
 
 const sel = new selectors.DefaultSelector<libserver.Message | null>();
 
 function acceptWrapper(sock: socket.NonBlockingSocket): void {
   const [conn, addr] = sock.accept(); // Should be ready to read
-  console.log(`Accepted connection from ${repr(addr)}`);
+  print(`Accepted connection from ${repr(addr)}`);
   const nonBlockingConn = conn.setblocking(false);
-  const message = new libserver.Message(sel, nonBlockingConn, addr);
+  const options = limits.messageOptions({ log: print, keepAlive });
+  const message = new libserver.Message(sel, nonBlockingConn, addr, options);
   sel.register(nonBlockingConn, selectors.EVENT_READ, message);
+  limits.accepted(message);
 }
 
-if (process.argv.length !== 4) {
-  console.log(`Usage: ${basename(process.argv[1] ?? "app-server.ts")} <host> <port>`);
-  process.exit(1);
+const FLAGS = { ...QUIET, ...LIMIT_FLAGS, "keep-alive": { type: "boolean" } } as const;
+const { argv, values, error } = demoArgs(FLAGS);
+const usage = `Usage: ${basename(argv[1] ?? "app-server.ts")} <host> <port>`;
+if (error !== null || argv.length !== 4) {
+  exitWithUsage(usage, error);
 }
 
-const [host = "", port = ""] = process.argv.slice(2);
+const [host = "", portArg = ""] = argv.slice(2);
+const port = parsePort(portArg);
+if (typeof port === "string") exitWithUsage(usage, port);
+const limitValues = limitsFromFlags(values);
+if (typeof limitValues === "string") exitWithUsage(usage, limitValues);
+/** Python's `print`; `-q` keeps the per-message lines quiet. */
+const print = values.quiet ? () => undefined : console.log;
+const keepAlive = values["keep-alive"] ?? false;
+
 const lsock = socket.socket(socket.AF_INET, socket.SOCK_STREAM);
 // Avoid bind() exception: OSError: [Errno 48] Address already in use
 lsock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1);
-lsock.bind([host, Number(port)]);
-await lsock.listen();
-console.log(`Listening on ${repr([host, Number(port)])}`);
-sel.register(lsock.setblocking(false), selectors.EVENT_READ, null);
+lsock.bind([host, port]);
+await listenOrExit(lsock);
+console.log(`Listening on ${repr([host, port])}`);
+const nonBlockingLsock = lsock.setblocking(false);
+sel.register(nonBlockingLsock, selectors.EVENT_READ, null);
+const limits = new ConnectionLimits(sel, nonBlockingLsock, limitValues);
 
 try {
   while (true) {
-    const events = await sel.select(null);
+    const events = await sel.select(limits.timeout());
     for (const [key, mask] of events) {
       if (key.data === null) {
         acceptWrapper(key.fileobj);
@@ -49,6 +66,7 @@ try {
         }
       }
     }
+    limits.sweep();
   }
 } catch (e) {
   if (!(e instanceof KeyboardInterrupt)) throw e;

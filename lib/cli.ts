@@ -9,7 +9,9 @@
  */
 import { parseArgs, type ParseArgsConfig } from "node:util";
 
+import { OSError, errno, gaierror } from "./errors.ts";
 import { repr } from "./repr.ts";
+import type { BlockingSocket } from "./socket.ts";
 
 /** The flags a demo accepts, in `util.parseArgs` form. */
 export type FlagsConfig = NonNullable<ParseArgsConfig["options"]>;
@@ -66,4 +68,24 @@ export function exitWithUsage(usage: string, error: string | null = null): never
   if (error !== null) console.log(error);
   console.log(usage);
   process.exit(1);
+}
+
+/**
+ * `await sock.listen()`, or, when Node cannot bind (a busy port, an unknown host), print the error as the last
+ * line of Python's traceback would (`OSError: [Errno 98] Address already in use`), with a hint, and exit 1.
+ */
+export async function listenOrExit(sock: BlockingSocket, backlog?: number): Promise<void> {
+  try {
+    await sock.listen(backlog);
+  } catch (e) {
+    if (!(e instanceof OSError)) throw e;
+    const name = e instanceof gaierror ? "socket.gaierror" : e.name;
+    console.log(`${name}: ${e.message}`);
+    if (e.errno === errno.EADDRINUSE) {
+      console.log(
+        "Another program listens on that port. Pick another port, or stop it; SO_REUSEADDR only helps with a port left in TIME_WAIT.",
+      );
+    }
+    process.exit(1);
+  }
 }

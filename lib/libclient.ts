@@ -8,7 +8,8 @@
  * 2. `read()` — `_read()`, then each phase still pending for which enough bytes are there: `processProtoheader`,
  *    `processJsonheader`, `processResponse`. A `text/json` response prints
  *    `Received response {'result': '...'} from ADDR` and `Got result: ...`; another type prints
- *    `Received <content-type> response from ADDR` and `Got response: b'...'`. Then `close()`.
+ *    `Received <content-type> response from ADDR` and `Got response: b'...'`. Then `close()` — or, with the
+ *    `keepAlive` and `repeat` options (beyond the course), send the request again on the same connection.
  * @module
  */
 import { Message as BaseMessage, type MessageOptions, type MessageSelector } from "./message.ts";
@@ -23,29 +24,13 @@ import { jsonRepr, jsonStr, repr } from "./repr.ts";
 import type { Address, NonBlockingSocket } from "./socket.ts";
 
 /**
- * What the client sends, as the course's `create_request` builds it: `type` `text/json` with a JSON-able
+ * What the client sends, as app-client's `create_request` builds it: `type` `text/json` with a JSON-able
  * `content` (encoded with `encoding`), or another type with `content` already bytes.
  */
 export interface Request {
   readonly type: string;
   readonly encoding: string;
   readonly content: unknown;
-}
-
-/**
- * The course's `create_request(action, value)`: `search` → a `text/json` request
- * `{"action": "search", "value": VALUE}`; any other action → a `binary/custom-client-binary-type` request whose
- * content is the UTF-8 bytes of ACTION + VALUE.
- */
-export function createRequest(action: string, value: string): Request {
-  if (action === "search") {
-    return { type: JSON_CONTENT_TYPE, encoding: "utf-8", content: { action, value } };
-  }
-  return {
-    type: "binary/custom-client-binary-type",
-    encoding: "binary",
-    content: Buffer.from(action + value, "utf-8"),
-  };
 }
 
 /**
@@ -63,20 +48,30 @@ export function requestParts(request: Request): MessageParts {
   return { content, contentType, contentEncoding };
 }
 
+/** Options of the client's {@link Message}. */
+export interface ClientOptions extends MessageOptions {
+  /** With `keepAlive`: how many times to send the request on the one connection (default 1). */
+  readonly repeat?: number;
+}
+
 /** The course's client `Message`: one request out, one response in, then close (see the module rules). */
 export class Message extends BaseMessage {
   /** The decoded response: a JSON value for `text/json`, else the raw bytes; `null` until it is in. */
   response: unknown = null;
   private requestQueued = false;
 
+  /** Requests still to send on this connection, this one included (`repeat` option). */
+  private remaining: number;
+
   constructor(
     selector: MessageSelector,
     sock: NonBlockingSocket,
     addr: Address,
     readonly request: Request,
-    options: MessageOptions = {},
+    options: ClientOptions = {},
   ) {
     super(selector, sock, addr, options);
+    this.remaining = Math.max(1, options.repeat ?? 1);
   }
 
   protected processContent(): void {
@@ -118,6 +113,14 @@ export class Message extends BaseMessage {
       this.response = content;
       this.log(`Received ${header["content-type"]} response from ${repr(this.addr)}`);
       this.processResponseBinaryContent();
+    }
+    this.remaining -= 1;
+    if (this.keepAlive && this.remaining > 0) {
+      // Keep-alive (beyond the course): the same request again on this connection.
+      this.response = null;
+      this.requestQueued = false;
+      this.nextFrame("w");
+      return;
     }
     // Close when response has been processed
     this.close();

@@ -9,7 +9,8 @@
  *    `Received request {'action': 'search', 'value': 'morpheus'} from ADDR`; anything else is kept as bytes and
  *    printed as `Received <content-type> request from ADDR`. Then the interest switches to `EVENT_WRITE` only.
  * 2. `write()` — the first time, `createResponse()` queues the framed answer; `_write()` sends; once something was
- *    sent and nothing is left, `close()`.
+ *    sent and nothing is left, `close()`. With the `keepAlive` option (beyond the course) it waits for the next
+ *    request instead, and a peer closing between requests just ends the connection.
  *
  * The answers themselves ({@link createResponseJsonContent}, {@link createResponseBinaryContent}) are plain
  * functions of the request: the search table, `No match for '<value>'.`, `Error: invalid action '<action>'.`,
@@ -123,7 +124,10 @@ export class Message extends BaseMessage {
     if (this.contentRead && !this.responseCreated) this.createResponse();
     const sent = this._write();
     // Close when the buffer is drained. The response has been sent.
-    if (sent > 0 && this.sendBuffer.length === 0) this.close();
+    if (sent > 0 && this.sendBuffer.length === 0) {
+      if (this.keepAlive) this.nextRequest();
+      else this.close();
+    }
   }
 
   /**
@@ -146,6 +150,13 @@ export class Message extends BaseMessage {
     }
     // Set selector to listen for write events, we're done reading.
     this.setSelectorEventsMask("w");
+  }
+
+  /** Keep-alive (beyond the course): the response went out; wait for the next request on this connection. */
+  private nextRequest(): void {
+    this.request = null;
+    this.responseCreated = false;
+    this.nextFrame("r");
   }
 
   /** The course's `create_response`: frame the answer and queue it. */

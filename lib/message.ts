@@ -52,6 +52,16 @@ export interface MessageOptions {
   readonly log?: (line: string) => void;
   /** Largest `content-length` accepted (default: no limit, as the course). */
   readonly maxContentLength?: number;
+  /**
+   * Beyond the course: seconds a connection may take to deliver a complete frame, counted from when it is ready
+   * for one (accepted, or the previous answer sent). Past it, {@link Message.deadline} has passed; whoever runs the
+   * loop closes the connection (see `limits.ts`). Default: none.
+   */
+  readonly idleTimeout?: number | null;
+  /** Beyond the course: serve several frames on one connection, in order (both sides must agree). */
+  readonly keepAlive?: boolean;
+  /** Told once the message has closed its connection (for connection counts). */
+  readonly onClose?: (message: Message) => void;
 }
 
 /** How many bytes one `_read()` asks for, as the course's `recv(4096)`. */
@@ -84,6 +94,12 @@ export abstract class Message implements HandlerObject {
   protected readonly decoder: FrameDecoder;
   /** Print a line of the course's output. */
   protected readonly log: (line: string) => void;
+  /** Serve several frames on one connection (beyond the course). */
+  protected readonly keepAlive: boolean;
+  /** `performance.now()` by which the current frame must be complete, or `null` (see `idleTimeout`). */
+  deadline: number | null = null;
+  private readonly idleTimeoutMs: number | null;
+  private readonly onClose: ((message: Message) => void) | undefined;
 
   constructor(
     readonly selector: MessageSelector,
@@ -93,6 +109,10 @@ export abstract class Message implements HandlerObject {
   ) {
     this.sock = sock;
     this.log = options.log ?? console.log;
+    this.keepAlive = options.keepAlive ?? false;
+    this.onClose = options.onClose;
+    this.idleTimeoutMs = options.idleTimeout == null ? null : options.idleTimeout * 1000;
+    this.armDeadline();
     this.decoder = new FrameDecoder(
       options.maxContentLength === undefined ? {} : { maxContentLength: options.maxContentLength },
     );
@@ -115,6 +135,12 @@ export abstract class Message implements HandlerObject {
    */
   read(): void {
     this._read();
+    this.processFrame();
+  }
+
+  /** The phases of `read()` after `_read()`: also run on bytes already buffered when a new frame starts. */
+  protected processFrame(): void {
+    if (this.sock === null) return;
     if (this.jsonheaderLen === null) this.processProtoheader();
     if (this.jsonheaderLen !== null && this.jsonheader === null) this.processJsonheader();
     if (this.jsonheader !== null && !this.contentRead) this.processContent();
@@ -150,7 +176,14 @@ export abstract class Message implements HandlerObject {
       if (e instanceof BlockingIOError) return;
       throw e;
     }
-    if (data.length === 0) throw new PeerClosedError();
+    if (data.length === 0) {
+      // With keep-alive, a peer that closes between frames is done, not broken.
+      if (this.keepAlive && this.atFrameBoundary()) {
+        this.close();
+        return;
+      }
+      throw new PeerClosedError();
+    }
     this.decoder.push(data);
   }
 
@@ -196,8 +229,32 @@ export abstract class Message implements HandlerObject {
   /** The current frame's content once all of it is there (and the decoder ready for the next frame). */
   protected takeContent(): Buffer | null {
     const content = this.decoder.processContent();
-    if (content !== null) this.contentRead = true;
+    if (content !== null) {
+      this.contentRead = true;
+      this.deadline = null;
+    }
     return content;
+  }
+
+  /** Is nothing of a next frame received yet? */
+  protected atFrameBoundary(): boolean {
+    return this.decoder.state === "protoheader" && this.decoder.bufferedBytes === 0;
+  }
+
+  /**
+   * Keep-alive: get ready for the next frame on this connection — forget the last one, listen with `mode`, and
+   * go on with bytes of the next frame that were already received.
+   */
+  protected nextFrame(mode: EventsMode): void {
+    this.jsonheader = null;
+    this.contentRead = false;
+    this.armDeadline();
+    this.setSelectorEventsMask(mode);
+    this.processFrame();
+  }
+
+  private armDeadline(): void {
+    this.deadline = this.idleTimeoutMs === null ? null : performance.now() + this.idleTimeoutMs;
   }
 
   /**
@@ -222,6 +279,8 @@ export abstract class Message implements HandlerObject {
     } finally {
       // Delete reference to socket object for garbage collection
       this.sock = null;
+      this.deadline = null;
+      this.onClose?.(this);
     }
   }
 

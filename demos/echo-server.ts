@@ -1,5 +1,6 @@
 // echo-server.ts — the course's echo-server.py: accept one connection and echo what it sends.
 // Blocking calls become awaits. Optional `HOST PORT` arguments (not in the course) let tests pick a port.
+import { listenOrExit } from "../lib/cli.ts";
 import * as socket from "../lib/socket.ts";
 import { repr } from "../lib/repr.ts";
 
@@ -9,7 +10,7 @@ const PORT = Number(process.argv[3] ?? 65432); // Port to listen on (non-privile
 {
   using s = socket.socket(socket.AF_INET, socket.SOCK_STREAM);
   s.bind([HOST, PORT]);
-  await s.listen();
+  await listenOrExit(s);
   const [conn, addr] = await s.accept();
   {
     using _conn = conn; // `with conn:`

@@ -2,7 +2,7 @@
 // selector, non-blocking sockets. `await sel.select()` is the one place the program waits.
 import { basename } from "node:path";
 
-import { QUIET, demoArgs, exitWithUsage, parsePort } from "../lib/cli.ts";
+import { QUIET, demoArgs, exitWithUsage, listenOrExit, parsePort } from "../lib/cli.ts";
 import { KeyboardInterrupt } from "../lib/errors.ts";
 import { repr } from "../lib/repr.ts";
 import * as selectors from "../lib/selectors.ts";
@@ -63,7 +63,7 @@ if (typeof port === "string") exitWithUsage(usage, port);
 const print = values.quiet ? () => undefined : console.log;
 const lsock = socket.socket(socket.AF_INET, socket.SOCK_STREAM);
 lsock.bind([host, port]);
-await lsock.listen();
+await listenOrExit(lsock);
 console.log(`Listening on ${repr([host, port])}`);
 sel.register(lsock.setblocking(false), selectors.EVENT_READ, null);
 

@@ -16,6 +16,8 @@ export default tseslint.config(
     },
     rules: {
       "@typescript-eslint/restrict-template-expressions": ["error", { allowNumber: true }],
+      // `` print`...` `` is Python's print(f"..."): a tagged template used as a statement.
+      "@typescript-eslint/no-unused-expressions": ["error", { allowTaggedTemplates: true }],
       "@typescript-eslint/no-unused-vars": [
         "error",
         { argsIgnorePattern: "^_", varsIgnorePattern: "^_" },

@@ -3,12 +3,14 @@
 // -q (quiet), --keep-alive with --repeat N (N requests on one connection; the server needs --keep-alive too).
 import { basename } from "node:path";
 
-import { QUIET, demoArgs, exitWithUsage, parsePort } from "../lib/cli.ts";
+import { DEMO_FLAGS, demoArgs, exitWithUsage, parsePort } from "../lib/cli.ts";
 import { KeyboardInterrupt } from "../lib/errors.ts";
 import * as libclient from "../lib/libclient.ts";
+import { printer } from "../lib/print.ts";
 import { repr } from "../lib/repr.ts";
 import * as selectors from "../lib/selectors.ts";
 import * as socket from "../lib/socket.ts";
+import { Timeline } from "../lib/timeline.ts";
 import { traceback } from "../lib/traceback.ts";
 
 const sel = new selectors.DefaultSelector<libclient.Message>();
@@ -26,7 +28,7 @@ function createRequest(action: string, value: string): libclient.Request {
 
 function startConnection(host: string, port: number, request: libclient.Request): void {
   const addr: socket.InetAddress = [host, port];
-  print(`Starting connection to ${repr(addr)}`);
+  print`Starting connection to ${addr}`;
   const sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM).setblocking(false);
   sock.connectEx(addr);
   const events = selectors.EVENT_READ | selectors.EVENT_WRITE;
@@ -38,7 +40,11 @@ function startConnection(host: string, port: number, request: libclient.Request)
   sel.register(sock, events, message);
 }
 
-const FLAGS = { ...QUIET, "keep-alive": { type: "boolean" }, repeat: { type: "string" } } as const;
+const FLAGS = {
+  ...DEMO_FLAGS,
+  "keep-alive": { type: "boolean" },
+  repeat: { type: "string" },
+} as const;
 const { argv, values, error } = demoArgs(FLAGS);
 const usage = `Usage: ${basename(argv[1] ?? "app-client.ts")} <host> <port> <action> <value>`;
 if (error !== null || argv.length !== 6) {
@@ -49,12 +55,14 @@ const [host = "", portArg = "", action = "", value = ""] = argv.slice(2);
 const port = parsePort(portArg);
 if (typeof port === "string") exitWithUsage(usage, port);
 const keepAlive = values["keep-alive"] ?? false;
-const repeat = Number(values.repeat ?? "1");
+const repeatText = values.repeat ?? "1";
+const repeat = /^\d+$/.test(repeatText) ? Number(repeatText) : NaN;
 if (!Number.isSafeInteger(repeat) || repeat < 1 || (repeat > 1 && !keepAlive)) {
   exitWithUsage(usage, `Error: --repeat wants a whole number ≥ 1, and --keep-alive when above 1`);
 }
 /** Python's `print`; `-q` keeps the per-message lines quiet. */
-const print = values.quiet ? () => undefined : console.log;
+const print = printer(values.quiet);
+const timeline = values.timeline ? new Timeline(sel) : null;
 const request = createRequest(action, value);
 startConnection(host, port, request);
 
@@ -80,4 +88,5 @@ try {
   console.log("Caught keyboard interrupt, exiting");
 } finally {
   sel.close();
+  if (timeline) console.log(`\n${timeline.render()}`);
 }

@@ -3,20 +3,22 @@
 // --keep-alive, and the limits of lib/limits.ts (--max-content-length, --max-connections, --idle-timeout).
 import { basename } from "node:path";
 
-import { QUIET, demoArgs, exitWithUsage, listenOrExit, parsePort } from "../lib/cli.ts";
+import { DEMO_FLAGS, demoArgs, exitWithUsage, listenOrExit, parsePort } from "../lib/cli.ts";
 import { KeyboardInterrupt } from "../lib/errors.ts";
 import * as libserver from "../lib/libserver.ts";
 import { ConnectionLimits, LIMIT_FLAGS, limitsFromFlags } from "../lib/limits.ts";
+import { printer } from "../lib/print.ts";
 import { repr } from "../lib/repr.ts";
 import * as selectors from "../lib/selectors.ts";
 import * as socket from "../lib/socket.ts";
+import { Timeline } from "../lib/timeline.ts";
 import { traceback } from "../lib/traceback.ts";
 
 const sel = new selectors.DefaultSelector<libserver.Message | null>();
 
 function acceptWrapper(sock: socket.NonBlockingSocket): void {
   const [conn, addr] = sock.accept(); // Should be ready to read
-  print(`Accepted connection from ${repr(addr)}`);
+  print`Accepted connection from ${addr}`;
   const nonBlockingConn = conn.setblocking(false);
   const options = limits.messageOptions({ log: print, keepAlive });
   const message = new libserver.Message(sel, nonBlockingConn, addr, options);
@@ -24,7 +26,7 @@ function acceptWrapper(sock: socket.NonBlockingSocket): void {
   limits.accepted(message);
 }
 
-const FLAGS = { ...QUIET, ...LIMIT_FLAGS, "keep-alive": { type: "boolean" } } as const;
+const FLAGS = { ...DEMO_FLAGS, ...LIMIT_FLAGS, "keep-alive": { type: "boolean" } } as const;
 const { argv, values, error } = demoArgs(FLAGS);
 const usage = `Usage: ${basename(argv[1] ?? "app-server.ts")} <host> <port>`;
 if (error !== null || argv.length !== 4) {
@@ -37,7 +39,8 @@ if (typeof port === "string") exitWithUsage(usage, port);
 const limitValues = limitsFromFlags(values);
 if (typeof limitValues === "string") exitWithUsage(usage, limitValues);
 /** Python's `print`; `-q` keeps the per-message lines quiet. */
-const print = values.quiet ? () => undefined : console.log;
+const print = printer(values.quiet);
+const timeline = values.timeline ? new Timeline(sel) : null;
 const keepAlive = values["keep-alive"] ?? false;
 
 const lsock = socket.socket(socket.AF_INET, socket.SOCK_STREAM);
@@ -73,4 +76,5 @@ try {
   console.log("Caught keyboard interrupt, exiting");
 } finally {
   sel.close();
+  if (timeline) console.log(`\n${timeline.render()}`);
 }

@@ -2,11 +2,13 @@
 // on each and read the echoes, with one selector and non-blocking sockets.
 import { basename } from "node:path";
 
-import { QUIET, demoArgs, exitWithUsage, parsePort } from "../lib/cli.ts";
+import { DEMO_FLAGS, demoArgs, exitWithUsage, parsePort } from "../lib/cli.ts";
 import { KeyboardInterrupt } from "../lib/errors.ts";
+import { printer } from "../lib/print.ts";
 import { repr } from "../lib/repr.ts";
 import * as selectors from "../lib/selectors.ts";
 import * as socket from "../lib/socket.ts";
+import { Timeline } from "../lib/timeline.ts";
 
 /** Python's `types.SimpleNamespace(connid=..., msg_total=..., recv_total=0, messages=..., outb=b"")`. */
 interface Connection {
@@ -24,7 +26,7 @@ function startConnections(host: string, port: number, numConns: number): void {
   const serverAddr: socket.InetAddress = [host, port];
   for (let i = 0; i < numConns; i++) {
     const connid = i + 1;
-    print(`Starting connection ${connid} to ${repr(serverAddr)}`);
+    print`Starting connection ${connid} to ${serverAddr}`;
     const sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM).setblocking(false);
     sock.connectEx(serverAddr);
     const events = selectors.EVENT_READ | selectors.EVENT_WRITE;
@@ -48,11 +50,11 @@ function serviceConnection(
   if (mask & selectors.EVENT_READ) {
     const recvData = sock.recv(1024); // Should be ready to read
     if (recvData.length) {
-      print(`Received ${repr(recvData)} from connection ${data.connid}`);
+      print`Received ${recvData} from connection ${data.connid}`;
       data.recvTotal += recvData.length;
     }
     if (!recvData.length || data.recvTotal === data.msgTotal) {
-      print(`Closing connection ${data.connid}`);
+      print`Closing connection ${data.connid}`;
       sel.unregister(sock);
       sock.close();
     }
@@ -62,14 +64,14 @@ function serviceConnection(
       data.outb = data.messages.shift() ?? Buffer.alloc(0);
     }
     if (data.outb.length) {
-      print(`Sending ${repr(data.outb)} to connection ${data.connid}`);
+      print`Sending ${data.outb} to connection ${data.connid}`;
       const sent = sock.send(data.outb); // Should be ready to write
       data.outb = data.outb.subarray(sent);
     }
   }
 }
 
-const { argv, values, error } = demoArgs(QUIET);
+const { argv, values, error } = demoArgs(DEMO_FLAGS);
 const usage = `Usage: ${basename(argv[1] ?? "multiconn-client.ts")} <host> <port> <num_connections>`;
 if (error !== null || argv.length !== 5) {
   exitWithUsage(usage, error);
@@ -78,12 +80,13 @@ if (error !== null || argv.length !== 5) {
 const [host = "", portArg = "", numConnsArg = ""] = argv.slice(2);
 const port = parsePort(portArg);
 if (typeof port === "string") exitWithUsage(usage, port);
-const numConns = Number(numConnsArg);
-if (!Number.isSafeInteger(numConns) || numConns < 0) {
+const numConns = /^\d+$/.test(numConnsArg) ? Number(numConnsArg) : NaN;
+if (!Number.isSafeInteger(numConns)) {
   exitWithUsage(usage, `Error: invalid number of connections ${repr(numConnsArg)}`);
 }
 /** Python's `print`; `-q` keeps the per-message lines quiet. */
-const print = values.quiet ? () => undefined : console.log;
+const print = printer(values.quiet);
+const timeline = values.timeline ? new Timeline(sel) : null;
 startConnections(host, port, numConns);
 
 try {
@@ -102,4 +105,5 @@ try {
   console.log("Caught keyboard interrupt, exiting");
 } finally {
   sel.close();
+  if (timeline) console.log(`\n${timeline.render()}`);
 }

@@ -2,11 +2,13 @@
 // selector, non-blocking sockets. `await sel.select()` is the one place the program waits.
 import { basename } from "node:path";
 
-import { QUIET, demoArgs, exitWithUsage, listenOrExit, parsePort } from "../lib/cli.ts";
+import { DEMO_FLAGS, demoArgs, exitWithUsage, listenOrExit, parsePort } from "../lib/cli.ts";
 import { KeyboardInterrupt } from "../lib/errors.ts";
+import { printer } from "../lib/print.ts";
 import { repr } from "../lib/repr.ts";
 import * as selectors from "../lib/selectors.ts";
 import * as socket from "../lib/socket.ts";
+import { Timeline } from "../lib/timeline.ts";
 
 /** Python's `types.SimpleNamespace(addr=addr, inb=b"", outb=b"")`. */
 interface Connection {
@@ -19,7 +21,7 @@ const sel = new selectors.DefaultSelector<Connection | null>();
 
 function acceptWrapper(sock: socket.NonBlockingSocket): void {
   const [conn, addr] = sock.accept(); // Should be ready to read
-  print(`Accepted connection from ${repr(addr)}`);
+  print`Accepted connection from ${addr}`;
   const data: Connection = { addr, inb: Buffer.alloc(0), outb: Buffer.alloc(0) };
   const events = selectors.EVENT_READ | selectors.EVENT_WRITE;
   sel.register(conn.setblocking(false), events, data);
@@ -36,21 +38,21 @@ function serviceConnection(
     if (recvData.length) {
       data.outb = Buffer.concat([data.outb, recvData]);
     } else {
-      print(`Closing connection to ${repr(data.addr)}`);
+      print`Closing connection to ${data.addr}`;
       sel.unregister(sock);
       sock.close();
     }
   }
   if (mask & selectors.EVENT_WRITE) {
     if (data.outb.length) {
-      print(`Echoing ${repr(data.outb)} to ${repr(data.addr)}`);
+      print`Echoing ${data.outb} to ${data.addr}`;
       const sent = sock.send(data.outb); // Should be ready to write
       data.outb = data.outb.subarray(sent);
     }
   }
 }
 
-const { argv, values, error } = demoArgs(QUIET);
+const { argv, values, error } = demoArgs(DEMO_FLAGS);
 const usage = `Usage: ${basename(argv[1] ?? "multiconn-server.ts")} <host> <port>`;
 if (error !== null || argv.length !== 4) {
   exitWithUsage(usage, error);
@@ -60,7 +62,8 @@ const [host = "", portArg = ""] = argv.slice(2);
 const port = parsePort(portArg);
 if (typeof port === "string") exitWithUsage(usage, port);
 /** Python's `print`; `-q` keeps the per-message lines quiet. */
-const print = values.quiet ? () => undefined : console.log;
+const print = printer(values.quiet);
+const timeline = values.timeline ? new Timeline(sel) : null;
 const lsock = socket.socket(socket.AF_INET, socket.SOCK_STREAM);
 lsock.bind([host, port]);
 await listenOrExit(lsock);
@@ -83,4 +86,5 @@ try {
   console.log("Caught keyboard interrupt, exiting");
 } finally {
   sel.close();
+  if (timeline) console.log(`\n${timeline.render()}`);
 }

@@ -26,14 +26,20 @@ export interface DemoArgs<V> {
   readonly error: string | null;
 }
 
-/** The flag every demo accepts: `-q`/`--quiet` prints no per-message lines. */
-export const QUIET = { quiet: { type: "boolean", short: "q" } } as const satisfies FlagsConfig;
+/**
+ * The flags every selector demo accepts: `-q`/`--quiet` prints no per-message lines; `--timeline` prints, at
+ * exit, which sockets each `select()` reported (`timeline.ts`).
+ */
+export const DEMO_FLAGS = {
+  quiet: { type: "boolean", short: "q" },
+  timeline: { type: "boolean" },
+} as const satisfies FlagsConfig;
 
 /**
  * Take the flags out of the command line.
  * @example
  * ```ts
- * const { argv, values, error } = demoArgs(QUIET);
+ * const { argv, values, error } = demoArgs(DEMO_FLAGS);
  * if (error !== null || argv.length !== 4) { ...usage...; process.exit(1); }
  * ```
  */
@@ -46,8 +52,8 @@ export function demoArgs<const O extends FlagsConfig>(
     const { values, positionals } = parseArgs({ args: rest, options, allowPositionals: true });
     return { argv: [node, script, ...positionals], values, error: null };
   } catch (e) {
-    // Node's text goes on with advice about `--`; its first sentence says what is wrong.
-    const message = (e instanceof Error ? e.message : String(e)).replace(/(?<=\.) .*$/s, "");
+    // Node's text goes on with advice (about `--`, or on further lines); its first sentence says what is wrong.
+    const message = (e instanceof Error ? e.message : String(e)).replace(/(?<=\.)\s.*$/s, "");
     // The caller prints its usage line and exits; the values are those of no flags at all.
     const { values } = parseArgs({ args: [], options, allowPositionals: true });
     return { argv: [node, script], values, error: `Error: ${message}` };
@@ -61,6 +67,18 @@ export function parsePort(text: string): number | string {
   if (!/^\d+$/.test(text)) return `Error: invalid port ${repr(text)} (expected a number 0-65535)`;
   const port = Number(text);
   return port <= 65535 ? port : `Error: invalid port ${text} (expected a number 0-65535)`;
+}
+
+/**
+ * A port argument as a number, or (printing why, and `usage` if given) exit 1: for programs whose only check is
+ * the port, such as the echo programs.
+ */
+export function portOrExit(text: string, usage: string | null = null): number {
+  const port = parsePort(text);
+  if (typeof port === "number") return port;
+  console.log(port);
+  if (usage !== null) console.log(usage);
+  process.exit(1);
 }
 
 /** Print `error` (if any) and the usage line, then exit with status 1, as the course's programs do. */

@@ -20,7 +20,7 @@ import {
   jsonEncode,
   type MessageParts,
 } from "./protocol.ts";
-import { jsonRepr, jsonStr, repr } from "./repr.ts";
+import { jsonRepr, jsonStr } from "./repr.ts";
 import type { Address, NonBlockingSocket } from "./socket.ts";
 
 /**
@@ -106,12 +106,12 @@ export class Message extends BaseMessage {
     if (content === null) return;
     if (header["content-type"] === JSON_CONTENT_TYPE) {
       this.response = decodeJsonContent({ header, content });
-      this.log(`Received response ${jsonRepr(this.response)} from ${repr(this.addr)}`);
+      this.log`Received response ${jsonRepr(this.response)} from ${this.addr}`;
       this.processResponseJsonContent();
     } else {
       // Binary or unknown content-type
       this.response = content;
-      this.log(`Received ${header["content-type"]} response from ${repr(this.addr)}`);
+      this.log`Received ${header["content-type"]} response from ${this.addr}`;
       this.processResponseBinaryContent();
     }
     this.remaining -= 1;
@@ -133,11 +133,11 @@ export class Message extends BaseMessage {
       typeof content === "object" && content !== null && Object.hasOwn(content, "result")
         ? (Reflect.get(content, "result") as unknown)
         : null;
-    this.log(`Got result: ${jsonStr(result)}`);
+    this.log`Got result: ${jsonStr(result)}`;
   }
 
   /** The course's `_process_response_binary_content`: print `Got response: b'...'`. */
   protected processResponseBinaryContent(): void {
-    this.log(`Got response: ${repr(this.response)}`);
+    this.log`Got response: ${this.response}`;
   }
 }

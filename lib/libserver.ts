@@ -26,7 +26,7 @@ import {
   jsonEncode,
   type MessageParts,
 } from "./protocol.ts";
-import { jsonRepr, jsonStr, repr } from "./repr.ts";
+import { jsonRepr, jsonStr } from "./repr.ts";
 import type { Address, NonBlockingSocket } from "./socket.ts";
 
 /** The course's `request_search`: what a `search` request finds. */
@@ -142,11 +142,11 @@ export class Message extends BaseMessage {
     if (content === null) return;
     if (header["content-type"] === JSON_CONTENT_TYPE) {
       this.request = decodeJsonContent({ header, content });
-      this.log(`Received request ${jsonRepr(this.request)} from ${repr(this.addr)}`);
+      this.log`Received request ${jsonRepr(this.request)} from ${this.addr}`;
     } else {
       // Binary or unknown content-type
       this.request = content;
-      this.log(`Received ${header["content-type"]} request from ${repr(this.addr)}`);
+      this.log`Received ${header["content-type"]} request from ${this.addr}`;
     }
     // Set selector to listen for write events, we're done reading.
     this.setSelectorEventsMask("w");

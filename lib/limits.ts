@@ -17,6 +17,7 @@
  */
 import { EVENT_READ, type BaseSelector } from "./selectors.ts";
 import type { Message, MessageOptions } from "./message.ts";
+import { print, type Print } from "./print.ts";
 import { repr } from "./repr.ts";
 import type { NonBlockingSocket } from "./socket.ts";
 
@@ -96,7 +97,7 @@ export class ConnectionLimits {
     private readonly selector: BaseSelector<NonBlockingSocket, Message | null>,
     private readonly lsock: NonBlockingSocket,
     readonly limits: Limits,
-    private readonly log: (line: string) => void = console.log,
+    private readonly log: Print = print,
   ) {
     const idle = limits.idleTimeout;
     this.sweepMs = idle === null ? null : Math.min(1000, (idle * 1000) / 4);
@@ -120,9 +121,8 @@ export class ConnectionLimits {
     if (!this.paused && this.open.size >= this.limits.maxConnections) {
       this.paused = true;
       this.selector.unregister(this.lsock);
-      this.log(
-        `Limit: max-connections (${this.limits.maxConnections}) reached; new connections wait until one closes`,
-      );
+      this
+        .log`Limit: max-connections (${this.limits.maxConnections}) reached; new connections wait until one closes`;
     }
   }
 
@@ -145,9 +145,8 @@ export class ConnectionLimits {
     this.nextSweep = now + this.sweepMs;
     for (const message of this.open) {
       if (message.deadline !== null && message.deadline <= now) {
-        this.log(
-          `Limit: idle-timeout (${this.limits.idleTimeout} s) for ${repr(message.addr)}: no complete request in time`,
-        );
+        this
+          .log`Limit: idle-timeout (${this.limits.idleTimeout} s) for ${message.addr}: no complete request in time`;
         message.close();
       }
     }

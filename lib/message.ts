@@ -26,6 +26,7 @@ import {
   ValueError,
 } from "./errors.ts";
 import type { HandlerObject } from "./event-loop.ts";
+import { print, type Print } from "./print.ts";
 import { FrameDecoder, type JsonHeader } from "./protocol.ts";
 import { repr } from "./repr.ts";
 import { EVENT_READ, EVENT_WRITE, type BaseSelector } from "./selectors.ts";
@@ -48,8 +49,8 @@ export type MessageSelector = BaseSelector<NonBlockingSocket, Message | null>;
 
 /** Options shared by both sides' `Message`. */
 export interface MessageOptions {
-  /** Where the course's printed lines go (default `console.log`); quiet mode passes a no-op. */
-  readonly log?: (line: string) => void;
+  /** How the course's lines are printed (default {@link print}); quiet mode passes `printer(true)`. */
+  readonly log?: Print;
   /** Largest `content-length` accepted (default: no limit, as the course). */
   readonly maxContentLength?: number;
   /**
@@ -92,8 +93,8 @@ export abstract class Message implements HandlerObject {
   protected sendBuffer: Buffer = EMPTY;
   /** Received bytes, split into frames (the course's `_recv_buffer` and its parsing). */
   protected readonly decoder: FrameDecoder;
-  /** Print a line of the course's output. */
-  protected readonly log: (line: string) => void;
+  /** Print a line of the course's output: `` this.log`Closing connection to ${this.addr}` ``. */
+  protected readonly log: Print;
   /** Serve several frames on one connection (beyond the course). */
   protected readonly keepAlive: boolean;
   /** `performance.now()` by which the current frame must be complete, or `null` (see `idleTimeout`). */
@@ -108,7 +109,7 @@ export abstract class Message implements HandlerObject {
     options: MessageOptions = {},
   ) {
     this.sock = sock;
-    this.log = options.log ?? console.log;
+    this.log = options.log ?? print;
     this.keepAlive = options.keepAlive ?? false;
     this.onClose = options.onClose;
     this.idleTimeoutMs = options.idleTimeout == null ? null : options.idleTimeout * 1000;
@@ -193,7 +194,7 @@ export abstract class Message implements HandlerObject {
    */
   protected _write(): number {
     if (this.sendBuffer.length === 0) return 0;
-    this.log(`Sending ${repr(this.sendBuffer)} to ${repr(this.addr)}`);
+    this.log`Sending ${this.sendBuffer} to ${this.addr}`;
     let sent: number;
     try {
       // Should be ready to write
@@ -262,20 +263,20 @@ export abstract class Message implements HandlerObject {
    * printed, not thrown, as in the course (only the kinds the course expects; anything else is a bug and thrown).
    */
   close(): void {
-    this.log(`Closing connection to ${repr(this.addr)}`);
+    this.log`Closing connection to ${this.addr}`;
     const sock = this.sock;
     if (sock === null) return;
     try {
       this.selector.unregister(sock);
     } catch (e) {
       if (!(e instanceof KeyError || e instanceof ValueError)) throw e;
-      this.log(`Error: selector.unregister() exception for ${repr(this.addr)}: ${repr(e)}`);
+      this.log`Error: selector.unregister() exception for ${this.addr}: ${repr(e)}`;
     }
     try {
       sock.close();
     } catch (e) {
       if (!(e instanceof OSError)) throw e;
-      this.log(`Error: socket.close() exception for ${repr(this.addr)}: ${repr(e)}`);
+      this.log`Error: socket.close() exception for ${this.addr}: ${repr(e)}`;
     } finally {
       // Delete reference to socket object for garbage collection
       this.sock = null;

@@ -417,6 +417,11 @@ export class DefaultSelector<D = unknown, F extends FileObj = NonBlockingSocket>
   extends BaseSelector<F, D>
   implements Interruptible
 {
+  /**
+   * Beyond Python: told of every `select()` result before it is returned (the timeline of `timeline.ts` uses it).
+   * One observer; `null` for none.
+   */
+  onSelect: ((ready: ReadyList<F, D>, timeout: number | null) => void) | null = null;
   private readonly registrations = new Map<number, Registration<F, D>>();
   /** Registrations whose source changed or was ready at the last select(). */
   private queue: Registration<F, D>[] = [];
@@ -547,8 +552,9 @@ export class DefaultSelector<D = unknown, F extends FileObj = NonBlockingSocket>
     this.wake();
   }
 
-  /** `NODE_DEBUG=selectors`: one line per select() with its timeout and the ready fds and masks. */
+  /** Every select() result passes here: the observer, and `NODE_DEBUG=selectors` (one line per call). */
   private traced(timeout: number | null, ready: ReadyList<F, D>): ReadyList<F, D> {
+    this.onSelect?.(ready, timeout);
     if (trace.enabled) {
       const masks = ready.map(([key, mask]) => `${key.fd}:${MASK_NAMES[mask] ?? mask}`).join(" ");
       trace("select(%s) epfd=%d -> [%s]", timeout ?? "None", this.fd, masks);

@@ -154,6 +154,8 @@ class SocketCore implements Selectable {
   private sendBlocked = false;
   /** Unix sockets from socketpair() have no name. */
   unnamed = false;
+  /** An accepted connection: its peer's address when it arrived (what accept() returns). */
+  acceptedFrom: Address | null = null;
   /** AF_UNIX: the path this socket connected to, its peer's name (`getpeername()`). */
   peerPath = "";
 
@@ -390,7 +392,7 @@ class SocketCore implements Selectable {
     const conn = this.pending.shift();
     if (conn === undefined) throw fromErrno(errno.EAGAIN);
     conn.open();
-    return [conn.blocking(), conn.peerAddress()];
+    return [conn.blocking(), conn.acceptedFrom ?? anyAddressOf(this.family)];
   }
 
   /**
@@ -494,6 +496,14 @@ class SocketCore implements Selectable {
       conn.rcvbuf = this.rcvbuf;
       conn.sndbuf = this.sndbuf;
       conn.attach(stream);
+      // The peer's address as the kernel knew it on arrival: accept() returns it even if the peer has reset
+      // the connection since (the reset shows up on recv()), as on Linux.
+      conn.acceptedFrom =
+        this.family === AF_UNIX
+          ? ""
+          : stream.remoteAddress !== undefined && stream.remotePort !== undefined
+            ? format(this.family, stream.remoteAddress, stream.remotePort)
+            : null;
       if (this.nodelay) stream.setNoDelay(true);
       this.pending.push(conn);
       this.watchers.notify();
@@ -681,6 +691,11 @@ type NormalizedAddress =
 function anyAddress(family: number): NormalizedAddress {
   if (family === AF_UNIX) return { kind: "unix", path: "" };
   return { kind: "inet", host: family === AF_INET6 ? "::" : "0.0.0.0", port: 0 };
+}
+
+function anyAddressOf(family: number): Address {
+  const any = anyAddress(family);
+  return any.kind === "unix" ? any.path : format(family, any.host, any.port);
 }
 
 function format(family: number, host: string, port: number): Address {

@@ -20,6 +20,7 @@ import * as libserver from "../lib/libserver.ts";
 import { repr } from "../lib/repr.ts";
 import * as selectors from "../lib/selectors.ts";
 import * as socket from "../lib/socket.ts";
+import { printer } from "../lib/print.ts";
 import { traceback } from "../lib/traceback.ts";
 import { connectWithRetry, freePort, HOST, readToEnd } from "./helpers/ports.ts";
 import {
@@ -534,9 +535,10 @@ interface InProcessServer {
  */
 async function inProcessServer(): Promise<InProcessServer> {
   const lines: string[] = [];
-  const log = (text: string): void => {
+  const write = (text: string): void => {
     lines.push(...text.split("\n"));
   };
+  const log = printer(false, write);
   const selector = new selectors.DefaultSelector<libserver.Message | null>();
   const lsock = socket.socket(socket.AF_INET, socket.SOCK_STREAM);
   const accepted: socket.NonBlockingSocket[] = [];
@@ -556,7 +558,7 @@ async function inProcessServer(): Promise<InProcessServer> {
 
   function accept(): void {
     const [conn, addr] = listening.accept();
-    log(`Accepted connection from ${repr(addr)}`);
+    log`Accepted connection from ${addr}`;
     const nonBlockingConn = conn.setblocking(false);
     accepted.push(nonBlockingConn);
     const recv = nonBlockingConn.recv.bind(nonBlockingConn);
@@ -591,7 +593,7 @@ async function inProcessServer(): Promise<InProcessServer> {
           try {
             message.processEvents(mask);
           } catch (e) {
-            log(`Main: Error: Exception for ${repr(message.addr)}:\n${traceback(e)}`);
+            write(`Main: Error: Exception for ${repr(message.addr)}:\n${traceback(e)}`);
             message.close();
           }
         }

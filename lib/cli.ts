@@ -31,7 +31,9 @@ export interface DemoArgs<V> {
  * exit, which sockets each `select()` reported (`timeline.ts`).
  */
 export const DEMO_FLAGS = {
+  /** `-q`, `--quiet` */
   quiet: { type: "boolean", short: "q" },
+  /** `--timeline` */
   timeline: { type: "boolean" },
 } as const satisfies FlagsConfig;
 

@@ -45,7 +45,9 @@ export type HandlerFunction<F extends FileObj> = (
 
 /** A handler object, like the course's `Message`: `processEvents(mask)`, and optionally `close()`. */
 export interface HandlerObject {
+  /** Handle the ready events (`EVENT_READ`, `EVENT_WRITE` bits). */
   processEvents(mask: number): void;
+  /** Close the connection; called after `processEvents` threw. */
   close?(): void;
 }
 

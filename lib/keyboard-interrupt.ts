@@ -15,6 +15,7 @@ import { KeyboardInterrupt } from "./errors.ts";
 
 /** A waiting call's way to be interrupted: it should stop waiting and throw {@link KeyboardInterrupt}. */
 export interface Interruptible {
+  /** Stop waiting and throw `error` out of the waiting call. */
   interrupt(error: KeyboardInterrupt): void;
 }
 

@@ -28,8 +28,11 @@ import type { Address, NonBlockingSocket } from "./socket.ts";
  * `content` (encoded with `encoding`), or another type with `content` already bytes.
  */
 export interface Request {
+  /** The `content-type`: `text/json`, or a binary type. */
   readonly type: string;
+  /** The `content-encoding`: `utf-8` for JSON, `binary` for bytes. */
   readonly encoding: string;
+  /** A JSON-able value for `text/json`, else the bytes (a `Uint8Array`). */
   readonly content: unknown;
 }
 
@@ -67,6 +70,7 @@ export class Message extends BaseMessage {
     selector: MessageSelector,
     sock: NonBlockingSocket,
     addr: Address,
+    /** The request to send (the course's `request`). */
     readonly request: Request,
     options: ClientOptions = {},
   ) {

@@ -40,15 +40,21 @@ export const DEFAULT_LIMITS: Limits = {
 
 /** The app-server's limit flags, for `util.parseArgs` (values are checked by {@link limitsFromFlags}). */
 export const LIMIT_FLAGS = {
+  /** `--max-content-length BYTES` */
   "max-content-length": { type: "string" },
+  /** `--max-connections N` */
   "max-connections": { type: "string" },
+  /** `--idle-timeout SECONDS` (0: none) */
   "idle-timeout": { type: "string" },
 } as const;
 
 /** The flags' values as `util.parseArgs` gives them. */
 export interface LimitFlagValues {
+  /** `--max-content-length BYTES`. */
   readonly "max-content-length"?: string | undefined;
+  /** `--max-connections N`. */
   readonly "max-connections"?: string | undefined;
+  /** `--idle-timeout SECONDS`. */
   readonly "idle-timeout"?: string | undefined;
 }
 
@@ -96,6 +102,7 @@ export class ConnectionLimits {
   constructor(
     private readonly selector: BaseSelector<NonBlockingSocket, Message | null>,
     private readonly lsock: NonBlockingSocket,
+    /** The limits in force. */
     readonly limits: Limits,
     private readonly log: Print = print,
   ) {

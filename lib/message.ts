@@ -103,8 +103,10 @@ export abstract class Message implements HandlerObject {
   private readonly onClose: ((message: Message) => void) | undefined;
 
   constructor(
+    /** The selector the connection is registered with (the course's `selector`). */
     readonly selector: MessageSelector,
     sock: NonBlockingSocket,
+    /** The peer's address, for the printed lines (the course's `addr`). */
     readonly addr: Address,
     options: MessageOptions = {},
   ) {

@@ -83,6 +83,7 @@ export type ProtocolErrorCode =
  * (and, for a missing header, is the course's `ValueError` text).
  */
 export class ProtocolError extends Error {
+  /** `"ProtocolError"`, as printed in tracebacks. */
   override readonly name = "ProtocolError";
   /** Which rule was broken. */
   readonly code: ProtocolErrorCode;
@@ -115,16 +116,22 @@ export const REQUIRED_HEADERS = [
 
 /** A decoded JSON header: the four required keys, typed, plus any extra keys the peer sent. */
 export interface JsonHeader {
+  /** The sender's byte order (`sys.byteorder`): recorded, never used. */
   readonly byteorder: string;
+  /** What the content is: `text/json`, or another type whose content stays bytes. */
   readonly "content-type": string;
+  /** The content's text encoding (`utf-8`), or `binary`. */
   readonly "content-encoding": string;
+  /** The content's length in bytes. */
   readonly "content-length": number;
   readonly [key: string]: unknown;
 }
 
 /** One decoded frame: its JSON header and exactly `content-length` bytes of content. */
 export interface Frame {
+  /** The validated JSON header. */
   readonly header: JsonHeader;
+  /** Exactly `content-length` bytes. */
   readonly content: Buffer;
 }
 

@@ -64,6 +64,7 @@ export const EVENT_WRITE = 2;
 
 /** Something with a file descriptor: our sockets, or any object whose `fileno()` returns one. */
 export interface FileLike {
+  /** The file descriptor (a non-negative integer while open). */
   fileno(): number;
 }
 
@@ -108,6 +109,7 @@ export class SelectorKey<F extends FileObj = FileObj, D = unknown> implements Re
     return `SelectorKey(fileobj=${repr(this.fileobj)}, fd=${this.fd}, events=${this.events}, data=${repr(this.data)})`;
   }
 
+  /** `console.log(key)` shows the Python repr. */
   [inspect.custom](): string {
     return this[reprSymbol]();
   }

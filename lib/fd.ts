@@ -122,3 +122,47 @@ function heapPop(): number {
   }
   return top;
 }
+
+/**
+ * Output queued by sockets, not yet handed to the network: like a kernel, a socket may gather several small
+ * `send()`s into one write. A selector calls {@link flushQueued} on every `select()`, and a short timer does it for
+ * programs that do not call `select()`, so queued bytes always go out.
+ */
+export interface Flushable {
+  /**
+   * Hand queued output to the network, or (unless `force`) keep gathering while more is obviously coming.
+   * @returns whether output is still queued.
+   */
+  flushQueued(force: boolean): boolean;
+}
+
+let queued: Flushable[] = [];
+let spare: Flushable[] = [];
+let timer: NodeJS.Timeout | null = null;
+/** How long queued output may wait for a `select()` before the timer sends it, in ms. */
+const FLUSH_DELAY_MS = 1;
+
+/** Note that `source` has queued output (once until it is flushed). */
+export function queueFlush(source: Flushable): void {
+  queued.push(source);
+  timer ??= setTimeout(onFlushTimer, FLUSH_DELAY_MS);
+}
+
+/** Flush every queued source; with `force` false, sources may keep gathering (see {@link Flushable}). */
+export function flushQueued(force: boolean): void {
+  if (queued.length === 0) return;
+  const sources = queued;
+  queued = spare;
+  for (const source of sources) if (source.flushQueued(force)) queued.push(source);
+  sources.length = 0;
+  spare = sources;
+  if (queued.length === 0 && timer !== null) {
+    clearTimeout(timer);
+    timer = null;
+  }
+}
+
+function onFlushTimer(): void {
+  timer = null;
+  flushQueued(true);
+}

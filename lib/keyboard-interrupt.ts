@@ -19,19 +19,25 @@ export interface Interruptible {
   interrupt(error: KeyboardInterrupt): void;
 }
 
-const waiting = new Set<Interruptible>();
+/**
+ * The waiting calls. Almost always there is one (the program's `select()`), and it starts and stops waiting on
+ * every call, so it gets a slot of its own instead of a set operation each time.
+ */
+let first: Interruptible | null = null;
+const others = new Set<Interruptible>();
 let installed = false;
 
 function onSigint(): void {
-  if (waiting.size === 0) {
+  if (first === null && others.size === 0) {
     // Nothing is waiting: behave as if we had never listened (die by SIGINT).
     process.removeListener("SIGINT", onSigint);
     installed = false;
     process.kill(process.pid, "SIGINT");
     return;
   }
-  const calls = [...waiting];
-  waiting.clear();
+  const calls = first === null ? [...others] : [first, ...others];
+  first = null;
+  others.clear();
   for (const call of calls) call.interrupt(new KeyboardInterrupt());
 }
 
@@ -41,10 +47,12 @@ export function startWaiting(call: Interruptible): void {
     process.on("SIGINT", onSigint);
     installed = true;
   }
-  waiting.add(call);
+  if (first === null) first = call;
+  else if (first !== call) others.add(call);
 }
 
 /** Mark `call` as no longer waiting. */
 export function stopWaiting(call: Interruptible): void {
-  waiting.delete(call);
+  if (first === call) first = null;
+  else others.delete(call);
 }

@@ -52,7 +52,15 @@ import {
   fromErrno,
   errno,
 } from "./errors.ts";
-import { HANGUP, allocateFd, lookupFd, releaseFd, type Selectable, type Watcher } from "./fd.ts";
+import {
+  HANGUP,
+  allocateFd,
+  flushQueued,
+  lookupFd,
+  releaseFd,
+  type Selectable,
+  type Watcher,
+} from "./fd.ts";
 import { startWaiting, stopWaiting, type Interruptible } from "./keyboard-interrupt.ts";
 import { repr, reprSymbol, type Reprable } from "./repr.ts";
 import type { NonBlockingSocket } from "./socket.ts";
@@ -460,6 +468,8 @@ export class DefaultSelector<D = unknown, F extends FileObj = NonBlockingSocket>
     this.selecting = true;
     startWaiting(this);
     try {
+      // Hand what the program sent since the last call to the network (sockets may gather several sends).
+      flushQueued(false);
       await nextTurn();
       this.throwIfInterrupted();
       let ready = this.collect();
@@ -468,6 +478,8 @@ export class DefaultSelector<D = unknown, F extends FileObj = NonBlockingSocket>
       if (ready.length > 0 || woken || (timeout !== null && timeout <= 0)) {
         return this.traced(timeout, ready);
       }
+      // About to wait: nothing may stay queued.
+      flushQueued(true);
       const deadline = timeout === null ? null : performance.now() + Math.ceil(timeout * 1000);
       for (;;) {
         await this.wait(deadline === null ? null : deadline - performance.now());

@@ -58,7 +58,9 @@ import {
   WRITABLE,
   Watchers,
   allocateFd,
+  queueFlush,
   releaseFd,
+  type Flushable,
   type Selectable,
   type Watcher,
 } from "./fd.ts";
@@ -105,6 +107,8 @@ export type UnixAddress = string;
 /** Any socket address. */
 export type Address = InetAddress | Inet6Address | UnixAddress;
 
+/** Most output gathered from several send()s before it is handed to Node in one write. */
+const GATHER_LIMIT = 64 * 1024;
 /** Default receive and send buffer sizes, in bytes. */
 const DEFAULT_BUFFER = 256 * 1024;
 const EMPTY: Buffer = Buffer.alloc(0);
@@ -121,7 +125,7 @@ type State = "fresh" | "listening" | "connecting" | "connected" | "closed";
  * What both views of a socket share: the state, the buffers, the Node objects. Internal; programs hold a
  * {@link BlockingSocket} or a {@link NonBlockingSocket}.
  */
-class SocketCore implements Selectable {
+class SocketCore implements Selectable, Flushable {
   fd = -1;
   state: State = "fresh";
   /** Seconds; `null` = blocking without limit, `0` = non-blocking. */
@@ -148,6 +152,9 @@ class SocketCore implements Selectable {
   writeShut = false;
   /** A completed connect was already reported by connect/connectEx. */
   connectReported = false;
+  /** Accepted by send(), not yet handed to Node (see flushQueued). */
+  private readonly queued: Buffer[] = [];
+  private queuedBytes = 0;
   /** Sent bytes are still queued in Node: the stream is ref'd until they are written. */
   private flushing = false;
   /** Set when a send left no room: the next write completion may make the socket writable again. */
@@ -283,7 +290,32 @@ class SocketCore implements Selectable {
   // Buffers
 
   outstanding(): number {
-    return this.stream?.writableLength ?? 0;
+    return this.queuedBytes + (this.stream?.writableLength ?? 0);
+  }
+
+  /**
+   * Hand the queued output to Node in one write. Unless `force`, keep gathering while the program still has input
+   * to read from this socket (its next `send()` is probably coming) and less than {@link GATHER_LIMIT} is queued.
+   * @returns whether output is still queued.
+   */
+  flushQueued(force: boolean): boolean {
+    const count = this.queuedBytes;
+    if (count === 0) return false;
+    if (!force && this.buffered > 0 && count < GATHER_LIMIT && this.state === "connected")
+      return true;
+    const chunks = this.queued;
+    const chunk = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, count);
+    chunks.length = 0;
+    this.queuedBytes = 0;
+    const stream = this.stream;
+    if (stream === null || chunk === undefined) return false;
+    stream.write(chunk, this.onWritten);
+    if (!this.flushing && stream.writableLength > 0) {
+      // Like the kernel, finish sending what send() accepted even if the program ends now.
+      this.flushing = true;
+      stream.ref();
+    }
+    return false;
   }
 
   /** Take `n` buffered bytes (n ≤ buffered): a view when one chunk holds them, else a copy. */
@@ -364,23 +396,26 @@ class SocketCore implements Selectable {
     if (this.state === "connecting") throw fromErrno(errno.EAGAIN);
     if (this.writeShut) throw fromErrno(errno.EPIPE);
     if (data.length === 0) return 0;
-    const room = this.sndbuf - this.outstanding();
+    let room = this.sndbuf - this.outstanding();
+    if (room < data.length && this.queuedBytes > 0) {
+      // Before refusing bytes, hand what was gathered to the network: only what Node still holds counts as full.
+      this.flushQueued(true);
+      room = this.sndbuf - this.outstanding();
+    }
     if (room <= 0) {
       this.sendBlocked = true;
       throw fromErrno(errno.EAGAIN);
     }
     const count = Math.min(room, data.length);
-    // The kernel copies what send() accepts; so do we, so the caller may reuse its buffer.
+    // The kernel copies what send() accepts; so do we, so the caller may reuse its buffer. Like the kernel, we
+    // may gather several sends into one write (see flushQueued).
     const copy = Buffer.allocUnsafe(count);
     copy.set(count === data.length ? data : data.subarray(0, count));
-    this.stream?.write(copy, this.onWritten);
-    const outstanding = this.outstanding();
-    if (outstanding >= this.sndbuf) this.sendBlocked = true;
-    if (outstanding > 0 && !this.flushing) {
-      // Like the kernel, finish sending what send() accepted even if the program ends now.
-      this.flushing = true;
-      this.stream?.ref();
-    }
+    if (this.queuedBytes === 0) queueFlush(this);
+    this.queued.push(copy);
+    this.queuedBytes += count;
+    if (this.timeout !== 0 || this.queuedBytes >= GATHER_LIMIT) this.flushQueued(true);
+    if (this.outstanding() >= this.sndbuf) this.sendBlocked = true;
     return count;
   }
 
@@ -543,6 +578,7 @@ class SocketCore implements Selectable {
       this.discard();
     }
     if (how !== SHUT_RD && !this.writeShut) {
+      this.flushQueued(true);
       this.writeShut = true;
       this.stream?.end();
     }
@@ -560,8 +596,13 @@ class SocketCore implements Selectable {
     if (stream) {
       // As the kernel does: unread data means the peer gets a reset; otherwise what was sent still goes out.
       if (unread) stream.resetAndDestroy();
-      else stream.destroySoon();
+      else {
+        this.flushQueued(true);
+        stream.destroySoon();
+      }
     }
+    this.queued.length = 0;
+    this.queuedBytes = 0;
     if (this.server) {
       this.server.close();
       for (const conn of this.pending) conn.stream?.resetAndDestroy();

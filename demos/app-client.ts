@@ -40,12 +40,11 @@ function startConnection(host: string, port: number, request: libclient.Request)
   sel.register(sock, events, message);
 }
 
-const FLAGS = {
+const { argv, values, error } = demoArgs({
   ...DEMO_FLAGS,
   "keep-alive": { type: "boolean" },
   repeat: { type: "string" },
-} as const;
-const { argv, values, error } = demoArgs(FLAGS);
+});
 const usage = `Usage: ${basename(argv[1] ?? "app-client.ts")} <host> <port> <action> <value>`;
 if (error !== null || argv.length !== 6) {
   exitWithUsage(usage, error);

@@ -26,8 +26,11 @@ function acceptWrapper(sock: socket.NonBlockingSocket): void {
   limits.accepted(message);
 }
 
-const FLAGS = { ...DEMO_FLAGS, ...LIMIT_FLAGS, "keep-alive": { type: "boolean" } } as const;
-const { argv, values, error } = demoArgs(FLAGS);
+const { argv, values, error } = demoArgs({
+  ...DEMO_FLAGS,
+  ...LIMIT_FLAGS,
+  "keep-alive": { type: "boolean" },
+});
 const usage = `Usage: ${basename(argv[1] ?? "app-server.ts")} <host> <port>`;
 if (error !== null || argv.length !== 4) {
   exitWithUsage(usage, error);

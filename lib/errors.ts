@@ -38,6 +38,18 @@ export class PythonException extends Error implements Reprable {
     this.name = new.target.name;
   }
 
+  /**
+   * Python 3.11's `__notes__`: lines that explain the error to a person, printed after the traceback
+   * (`traceback()` does). The message itself stays Python's, word for word.
+   */
+  readonly notes: string[] = [];
+
+  /** Python's `e.add_note(note)`; returns the exception, so `throw new X(...).addNote(...)` reads as one line. */
+  addNote(note: string): this {
+    this.notes.push(note);
+    return this;
+  }
+
   /** Python's `repr(e)`: the class name and the arguments. */
   [reprSymbol](): string {
     const inner = this.args.map((a) => repr(a)).join(", ");

@@ -221,7 +221,9 @@ function checkEvents(events: unknown): void {
     throw new TypeError("unsupported operand type(s) for &: 'str' and 'int'");
   }
   if (typeof events !== "number" || events === 0 || (events & ~(EVENT_READ | EVENT_WRITE)) !== 0) {
-    throw new ValueError(`Invalid events: ${repr(events)}`);
+    throw new ValueError(`Invalid events: ${repr(events)}`).addNote(
+      "events is EVENT_READ (1), EVENT_WRITE (2), or both: EVENT_READ | EVENT_WRITE.",
+    );
   }
 }
 
@@ -264,7 +266,9 @@ export abstract class BaseSelector<F extends FileObj = FileObj, D = unknown> imp
     checkEvents(events);
     const key = new SelectorKey<F, D>(fileobj, this.fileobjLookup(fileobj), events, dataOf(rest));
     if (this.fdToKey.has(key.fd)) {
-      throw new KeyError(`${repr(fileobj)} (FD ${key.fd}) is already registered`);
+      throw new KeyError(`${repr(fileobj)} (FD ${key.fd}) is already registered`).addNote(
+        "A file object is registered once; use modify() to change its events or data, or unregister() it first.",
+      );
     }
     this.fdToKey.set(key.fd, key);
     try {

@@ -366,19 +366,23 @@ class SocketCore implements Selectable, Flushable {
     const code = this.pendingErrno;
     if (code === null) return null;
     this.pendingErrno = null;
-    return fromErrno(code);
+    return explained(code);
   }
 
   // Non-blocking operations (also the second half of every blocking one)
 
   checkOpen(): void {
-    if (this.state === "closed") throw fromErrno(errno.EBADF);
+    if (this.state === "closed") throw explained(errno.EBADF);
   }
 
   recvNow(bufsize: number): Buffer {
     if (bufsize < 0) throw new ValueError("negative buffersize in recv");
     this.checkOpen();
-    if (this.state === "fresh" || this.state === "listening") throw fromErrno(errno.ENOTCONN);
+    if (this.state === "fresh" || this.state === "listening") {
+      throw fromErrno(errno.ENOTCONN).addNote(
+        "recv() reads from a connected socket: connect() this one, or recv() on the socket accept() returned.",
+      );
+    }
     if (this.buffered > 0)
       return bufsize === 0 ? EMPTY : this.take(Math.min(bufsize, this.buffered));
     const error = this.takeError();
@@ -721,6 +725,21 @@ class Waiter implements Watcher, Interruptible {
   }
 }
 
+/** Python's exception for `code`, with a note for a person where one helps (see `PythonException.notes`). */
+function explained(code: number): OSError {
+  const error = fromErrno(code);
+  if (code === errno.EBADF) {
+    error.addNote(
+      "The socket was closed (its fileno() is -1): a closed socket cannot be used again.",
+    );
+  } else if (code === errno.ECONNREFUSED) {
+    error.addNote(
+      "Nobody listens at that address and port: start the server first, or check them.",
+    );
+  }
+  return error;
+}
+
 function noop(): void {
   // keeps the event loop alive while a blocking call waits
 }
@@ -1022,7 +1041,7 @@ export class BlockingSocket extends SocketBase {
    */
   async connect(address: Address): Promise<void> {
     const code = await connectAndWait(this.core, address, "connect");
-    if (code !== 0) throw fromErrno(code);
+    if (code !== 0) throw explained(code);
   }
 
   /** Connect and wait; returns 0, or the errno instead of raising (`111` when refused). */

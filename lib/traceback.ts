@@ -4,6 +4,7 @@
  * `console.log(`...\n${traceback(e)}`)` print the same shape: the trace, then a blank line.
  * @module
  */
+import { PythonException } from "./errors.ts";
 import { ProtocolError } from "./protocol.ts";
 import { repr } from "./repr.ts";
 
@@ -17,5 +18,8 @@ export function traceback(error: unknown): string {
   if (error instanceof ProtocolError) text = `${error.name} [${error.code}]: ${error.message}`;
   else if (error instanceof Error) text = error.stack ?? `${error.name}: ${error.message}`;
   else text = repr(error);
+  if (error instanceof PythonException && error.notes.length > 0) {
+    text = `${text.trimEnd()}\n${error.notes.join("\n")}`;
+  }
   return text.endsWith("\n") ? text : `${text}\n`;
 }

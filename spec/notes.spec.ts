@@ -26,8 +26,9 @@ describe("notes on errors a learner meets", () => {
     const error = caught(() => sel.register(nb, EVENT_READ));
     expect(error).toBeInstanceOf(KeyError);
     if (!(error instanceof KeyError)) return;
+    // The repr holds single quotes (the address), so Python quotes it with double quotes.
     expect(error.message).toMatch(
-      /^'<socket\.socket fd=\d+, .*> \(FD \d+\) is already registered'$/,
+      /^"<socket\.socket fd=\d+, .*> \(FD \d+\) is already registered"$/,
     );
     expect(error.notes).toEqual([
       "A file object is registered once; use modify() to change its events or data, or unregister() it first.",

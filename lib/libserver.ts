@@ -26,7 +26,7 @@ import {
   jsonEncode,
   type MessageParts,
 } from "./protocol.ts";
-import { jsonRepr, jsonStr } from "./repr.ts";
+import { asJson, jsonStr } from "./repr.ts";
 import type { Address, NonBlockingSocket } from "./socket.ts";
 
 /** The course's `request_search`: what a `search` request finds. */
@@ -142,7 +142,7 @@ export class Message extends BaseMessage {
     if (content === null) return;
     if (header["content-type"] === JSON_CONTENT_TYPE) {
       this.request = decodeJsonContent({ header, content });
-      this.log`Received request ${jsonRepr(this.request)} from ${this.addr}`;
+      this.log`Received request ${asJson(this.request)} from ${this.addr}`;
     } else {
       // Binary or unknown content-type
       this.request = content;

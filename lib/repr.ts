@@ -278,3 +278,11 @@ export function jsonRepr(value: unknown): string {
 export function jsonStr(value: unknown): string {
   return typeof value === "string" ? value : jsonRepr(value);
 }
+
+/**
+ * A value decoded from JSON that prints, with {@link repr} or {@link str}, as {@link jsonRepr} does — formatted only
+ * if it is printed, so a quiet printer pays nothing for it: `` log`Received request ${asJson(request)}` ``.
+ */
+export function asJson(value: unknown): Reprable {
+  return { [reprSymbol]: () => jsonRepr(value) };
+}

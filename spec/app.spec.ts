@@ -22,7 +22,14 @@ import * as selectors from "../lib/selectors.ts";
 import * as socket from "../lib/socket.ts";
 import { printer } from "../lib/print.ts";
 import { traceback } from "../lib/traceback.ts";
-import { connectWithRetry, freePort, HOST, readToEnd } from "./helpers/ports.ts";
+import {
+  connectWithRetry,
+  freePort,
+  HOST,
+  localPortOf,
+  readToEnd,
+  readUntilClosed,
+} from "./helpers/ports.ts";
 import {
   hasPython,
   loadTranscript,
@@ -351,46 +358,6 @@ function write(sock: Socket, data: Uint8Array, timeoutMs = 10_000): Promise<void
       clearTimeout(timer);
       if (err) reject(err);
       else resolve();
-    });
-  });
-}
-
-function localPortOf(sock: Socket): number {
-  const port = sock.localPort;
-  if (port === undefined) throw new Error("connected socket without a local port");
-  return port;
-}
-
-/** How a connection ended, seen from our side. */
-interface Ending {
-  readonly data: Buffer;
-  readonly ending: "eof" | "reset";
-}
-
-/** Everything received until the peer closes, by FIN (`eof`) or RST (`reset`), bounded by `timeoutMs`. */
-function readUntilClosed(sock: Socket, timeoutMs = 10_000): Promise<Ending> {
-  return new Promise<Ending>((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    const timer = setTimeout(() => {
-      sock.destroy();
-      const got = Buffer.concat(chunks).toString("latin1");
-      reject(new Error(`connection still open after ${String(timeoutMs)} ms; received: ${got}`));
-    }, timeoutMs);
-    sock.on("data", (chunk: Buffer) => {
-      chunks.push(chunk);
-    });
-    sock.once("end", () => {
-      clearTimeout(timer);
-      resolve({ data: Buffer.concat(chunks), ending: "eof" });
-    });
-    sock.once("error", (err: Error) => {
-      clearTimeout(timer);
-      sock.destroy();
-      if ("code" in err && err.code === "ECONNRESET") {
-        resolve({ data: Buffer.concat(chunks), ending: "reset" });
-      } else {
-        reject(err);
-      }
     });
   });
 }

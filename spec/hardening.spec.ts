@@ -22,7 +22,14 @@ import { createConnection, createServer, type Socket } from "node:net";
 
 import { describe, expect, it, onTestFinished } from "vitest";
 
-import { connectWithRetry, freePort, HOST } from "./helpers/ports.ts";
+import {
+  connectWithRetry,
+  freePort,
+  HOST,
+  localPortOf,
+  readUntilClosed,
+  type Ending,
+} from "./helpers/ports.ts";
 import { tsDemo, type Program } from "./helpers/process.ts";
 import { loadVectors, type VectorPair } from "./helpers/vectors.ts";
 
@@ -75,12 +82,6 @@ async function connect(port: number): Promise<Socket> {
   return sock;
 }
 
-function localPortOf(sock: Socket): number {
-  const port = sock.localPort;
-  if (port === undefined) throw new Error("connected socket without a local port");
-  return port;
-}
-
 /** Write `data` and wait (bounded) until Node has handed it to the kernel. */
 function write(sock: Socket, data: Uint8Array, timeoutMs = 10_000): Promise<void> {
   return new Promise<void>((resolve, reject) => {
@@ -91,44 +92,6 @@ function write(sock: Socket, data: Uint8Array, timeoutMs = 10_000): Promise<void
       clearTimeout(timer);
       if (err) reject(err);
       else resolve();
-    });
-  });
-}
-
-/** How a connection ended, seen from our side. */
-interface Ending {
-  readonly data: Buffer;
-  /** `eof`: the peer closed (FIN); `reset`: ECONNRESET, or EPIPE on a write after the peer closed. */
-  readonly ending: "eof" | "reset";
-}
-
-/**
- * Everything received until the peer closes, bounded by `timeoutMs`. Starts collecting at once, so call it before
- * anything that could make the peer answer or close.
- */
-function readUntilClosed(sock: Socket, timeoutMs = 10_000): Promise<Ending> {
-  return new Promise<Ending>((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    const timer = setTimeout(() => {
-      sock.destroy();
-      const got = Buffer.concat(chunks).toString("latin1");
-      reject(new Error(`connection still open after ${timeoutMs} ms; received: ${got}`));
-    }, timeoutMs);
-    sock.on("data", (chunk: Buffer) => {
-      chunks.push(chunk);
-    });
-    sock.once("end", () => {
-      clearTimeout(timer);
-      resolve({ data: Buffer.concat(chunks), ending: "eof" });
-    });
-    sock.once("error", (err: Error) => {
-      clearTimeout(timer);
-      sock.destroy();
-      if ("code" in err && (err.code === "ECONNRESET" || err.code === "EPIPE")) {
-        resolve({ data: Buffer.concat(chunks), ending: "reset" });
-      } else {
-        reject(err);
-      }
     });
   });
 }

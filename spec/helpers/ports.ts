@@ -201,3 +201,48 @@ export function readToEnd(socket: Socket, timeoutMs = 10_000): Promise<Buffer> {
     });
   });
 }
+
+/** The local port of a connected node:net socket. */
+export function localPortOf(sock: Socket): number {
+  const port = sock.localPort;
+  if (port === undefined) throw new Error("connected socket without a local port");
+  return port;
+}
+
+/** How a connection ended, seen from our side. */
+export interface Ending {
+  readonly data: Buffer;
+  /** `eof`: the peer closed (FIN); `reset`: ECONNRESET, or EPIPE on a write after the peer closed. */
+  readonly ending: "eof" | "reset";
+}
+
+/**
+ * Everything received until the peer closes, bounded by `timeoutMs`. Starts collecting at once, so call it before
+ * anything that could make the peer answer or close.
+ */
+export function readUntilClosed(sock: Socket, timeoutMs = 10_000): Promise<Ending> {
+  return new Promise<Ending>((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    const timer = setTimeout(() => {
+      sock.destroy();
+      const got = Buffer.concat(chunks).toString("latin1");
+      reject(new Error(`connection still open after ${timeoutMs} ms; received: ${got}`));
+    }, timeoutMs);
+    sock.on("data", (chunk: Buffer) => {
+      chunks.push(chunk);
+    });
+    sock.once("end", () => {
+      clearTimeout(timer);
+      resolve({ data: Buffer.concat(chunks), ending: "eof" });
+    });
+    sock.once("error", (err: Error) => {
+      clearTimeout(timer);
+      sock.destroy();
+      if ("code" in err && (err.code === "ECONNRESET" || err.code === "EPIPE")) {
+        resolve({ data: Buffer.concat(chunks), ending: "reset" });
+      } else {
+        reject(err);
+      }
+    });
+  });
+}

@@ -12,3 +12,5 @@ export * as libserver from "./libserver.ts";
 export { EventLoop } from "./event-loop.ts";
 export { repr, str } from "./repr.ts";
 export { traceback } from "./traceback.ts";
+export { print, printer, f } from "./print.ts";
+export { Timeline } from "./timeline.ts";

@@ -991,29 +991,40 @@ describe("4. transcripts", () => {
   });
 });
 
+/**
+ * One test per client vector: `startClient` runs an app-client with the vector's command line against the shared
+ * server; both sides must print the course's lines for it.
+ */
+function requestsAgainst(
+  shared: ReturnType<typeof sharedAppServer>,
+  startClient: (args: string[]) => Program,
+): void {
+  for (const { name } of CLIENT_VECTORS) {
+    const [action, value] = commandOf(name);
+    it(`${action} ${JSON.stringify(value)}: both print the course's lines`, async () => {
+      const server = shared.server();
+      const accepted = acceptedCount(server);
+      const client = startClient([HOST, String(shared.port()), action, value]);
+      const exit = await explain(client.waitForExit(), server);
+      expect(exit.stdout).toBe(clientOutput(name, shared.port()));
+      expect(exit.stderr).toBe("");
+      expect(exit.code).toBe(0);
+
+      // The client's port is only known from the server's `Accepted` line for it.
+      const clientPort = await acceptedPort(server, accepted + 1);
+      await server.waitForLine(closingLine(clientPort));
+      expect(connectionLines(server.stdout, clientPort)).toEqual(
+        serverConnection(name, clientPort),
+      );
+      expect(server.stderr).toBe("");
+    });
+  }
+}
+
 describe("5. interop with the Python peers", () => {
   describe.skipIf(noPython)("Python app-client → our app-server (one server)", () => {
     const shared = sharedAppServer(TS);
-    for (const { name } of CLIENT_VECTORS) {
-      const [action, value] = commandOf(name);
-      it(`${action} ${JSON.stringify(value)}: both print the course's lines`, async () => {
-        const server = shared.server();
-        const accepted = acceptedCount(server);
-        const client = pythonPeer("app-client", [HOST, String(shared.port()), action, value]);
-        const exit = await explain(client.waitForExit(), server);
-        expect(exit.stdout).toBe(clientOutput(name, shared.port()));
-        expect(exit.stderr).toBe("");
-        expect(exit.code).toBe(0);
-
-        // The Python client's port is only known from the server's `Accepted` line for it.
-        const clientPort = await acceptedPort(server, accepted + 1);
-        await server.waitForLine(closingLine(clientPort));
-        expect(connectionLines(server.stdout, clientPort)).toEqual(
-          serverConnection(name, clientPort),
-        );
-        expect(server.stderr).toBe("");
-      });
-    }
+    requestsAgainst(shared, (args) => pythonPeer("app-client", args));
 
     it("the transcript's four requests, then Ctrl-C", async () => {
       await transcriptRun(PY, TS);
@@ -1022,25 +1033,7 @@ describe("5. interop with the Python peers", () => {
 
   describe.skipIf(noPython)("our app-client → Python app-server (one server)", () => {
     const shared = sharedAppServer(PY);
-    for (const { name } of CLIENT_VECTORS) {
-      const [action, value] = commandOf(name);
-      it(`${action} ${JSON.stringify(value)}: both print the course's lines`, async () => {
-        const server = shared.server();
-        const accepted = acceptedCount(server);
-        const client = tsDemo("app-client", [HOST, String(shared.port()), action, value]);
-        const exit = await explain(client.waitForExit(), server);
-        expect(exit.stdout).toBe(clientOutput(name, shared.port()));
-        expect(exit.stderr).toBe("");
-        expect(exit.code).toBe(0);
-
-        const clientPort = await acceptedPort(server, accepted + 1);
-        await server.waitForLine(closingLine(clientPort));
-        expect(connectionLines(server.stdout, clientPort)).toEqual(
-          serverConnection(name, clientPort),
-        );
-        expect(server.stderr).toBe("");
-      });
-    }
+    requestsAgainst(shared, (args) => tsDemo("app-client", args));
 
     it("the Python server answers the well-formed unusual requests as this file expects", async () => {
       await checkUnusualRequests(shared.server(), shared.port());

@@ -235,6 +235,10 @@ class SocketCore implements Selectable, Flushable {
     // An open socket does not keep a program alive, as in Python: only waiting does (select(), a blocking call),
     // and bytes still on their way out (see `sendNow`).
     stream.unref();
+    // Our send buffer plays the kernel's part, Nagle's algorithm included: it gathers one turn's sends into one
+    // write (see flushQueued). Nagle in the real socket below it as well would hold the tail of each gathered
+    // write until the peer's delayed ACK (up to 40 ms on Linux).
+    stream.setNoDelay(true);
     stream.on("data", this.onData);
     stream.on("end", this.onEnd);
     stream.on("error", this.onError);
@@ -418,7 +422,9 @@ class SocketCore implements Selectable, Flushable {
     if (this.queuedBytes === 0) queueFlush(this);
     this.queued.push(copy);
     this.queuedBytes += count;
-    if (this.timeout !== 0 || this.queuedBytes >= GATHER_LIMIT) this.flushQueued(true);
+    if (this.timeout !== 0 || this.nodelay !== 0 || this.queuedBytes >= GATHER_LIMIT) {
+      this.flushQueued(true);
+    }
     if (this.outstanding() >= this.sndbuf) this.sendBlocked = true;
     return count;
   }
@@ -480,7 +486,6 @@ class SocketCore implements Selectable, Flushable {
           });
     this.attach(stream);
     stream.once("connect", this.onConnect);
-    if (this.nodelay) stream.setNoDelay(true);
     if (this.keepalive) stream.setKeepAlive(true);
     return errno.EINPROGRESS;
   }
@@ -543,7 +548,6 @@ class SocketCore implements Selectable, Flushable {
           : stream.remoteAddress !== undefined && stream.remotePort !== undefined
             ? format(this.family, stream.remoteAddress, stream.remotePort)
             : null;
-      if (this.nodelay) stream.setNoDelay(true);
       this.pending.push(conn);
       this.watchers.notify();
     });
@@ -869,7 +873,8 @@ abstract class SocketBase implements Reprable, Disposable {
 
   /**
    * Set an option: `SO_REUSEADDR`, `SO_KEEPALIVE`, `SO_SNDBUF`, `SO_RCVBUF` (level `SOL_SOCKET`) or
-   * `TCP_NODELAY` (level `IPPROTO_TCP`).
+   * `TCP_NODELAY` (level `IPPROTO_TCP`: each `send()` is then handed to the network at once, where by default a
+   * non-blocking socket gathers the sends of one `select()` turn into one write, as Nagle's algorithm would).
    * @throws OSError 92 (ENOPROTOOPT) for other options.
    */
   setsockopt(level: number, option: number, value: number | boolean): void {
@@ -884,7 +889,6 @@ abstract class SocketBase implements Reprable, Disposable {
     else if (level === SOL_SOCKET && option === SO_RCVBUF) core.rcvbuf = Math.max(1, n);
     else if (level === IPPROTO_TCP && option === TCP_NODELAY) {
       core.nodelay = n;
-      core.stream?.setNoDelay(n !== 0);
     } else throw fromErrno(errno.ENOPROTOOPT);
     core.watchers.notify();
   }

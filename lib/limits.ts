@@ -98,6 +98,8 @@ export class ConnectionLimits {
   private paused = false;
   private nextSweep = 0;
   private readonly sweepMs: number | null;
+  /** Every message's close hook (see {@link messageOptions}). */
+  private onClose: ((message: Message) => void) | null = null;
 
   constructor(
     private readonly selector: BaseSelector<NonBlockingSocket, Message | null>,
@@ -112,14 +114,12 @@ export class ConnectionLimits {
 
   /** The options a new connection's `Message` gets: the content limit, the deadline, the close hook. */
   messageOptions(options: MessageOptions = {}): MessageOptions {
-    return {
-      ...options,
-      maxContentLength: this.limits.maxContentLength,
-      idleTimeout: this.limits.idleTimeout,
-      onClose: (message) => {
-        this.closed(message);
-      },
-    };
+    const { log, keepAlive } = options;
+    const { maxContentLength, idleTimeout } = this.limits;
+    const onClose = (this.onClose ??= this.closed.bind(this));
+    return log === undefined
+      ? { keepAlive: keepAlive ?? false, maxContentLength, idleTimeout, onClose }
+      : { log, keepAlive: keepAlive ?? false, maxContentLength, idleTimeout, onClose };
   }
 
   /** A connection was accepted and its message made. */

@@ -109,6 +109,8 @@ export type Address = InetAddress | Inet6Address | UnixAddress;
 
 /** Most output gathered from several send()s before it is handed to Node in one write. */
 const GATHER_LIMIT = 64 * 1024;
+/** A write no longer than this fits in one TCP segment on any network (IPv6's smallest MTU is 1280). */
+const ONE_SEGMENT = 1024;
 /** Default receive and send buffer sizes, in bytes. */
 const DEFAULT_BUFFER = 256 * 1024;
 const EMPTY: Buffer = Buffer.alloc(0);
@@ -174,6 +176,12 @@ class SocketCore implements Selectable, Flushable {
 
   private blockingView: BlockingSocket | null = null;
   private nonBlockingView: NonBlockingSocket | null = null;
+  /** Node's callback for our writes (see {@link written}), made at the first write. */
+  private onWritten: (() => void) | null = null;
+  /** Has this connection written before? (See {@link flushQueued} on Nagle.) */
+  private wrote = false;
+  /** Nagle's algorithm is off in the real socket. */
+  private nagleOff = false;
 
   constructor(
     readonly family: number,
@@ -232,20 +240,18 @@ class SocketCore implements Selectable, Flushable {
 
   attach(stream: net.Socket): void {
     this.stream = stream;
+    (stream as OwnedStream)[owner] = this;
     // An open socket does not keep a program alive, as in Python: only waiting does (select(), a blocking call),
     // and bytes still on their way out (see `sendNow`).
     stream.unref();
-    // Our send buffer plays the kernel's part, Nagle's algorithm included: it gathers one turn's sends into one
-    // write (see flushQueued). Nagle in the real socket below it as well would hold the tail of each gathered
-    // write until the peer's delayed ACK (up to 40 ms on Linux).
-    stream.setNoDelay(true);
-    stream.on("data", this.onData);
-    stream.on("end", this.onEnd);
-    stream.on("error", this.onError);
-    stream.on("close", this.onClose);
+    // The listeners are shared by every socket: each finds its SocketCore on the stream.
+    stream.on("data", onStreamData);
+    stream.on("end", onStreamEnd);
+    stream.on("error", onStreamError);
+    stream.on("close", onStreamClose);
   }
 
-  private readonly onData = (chunk: Buffer): void => {
+  received(chunk: Buffer): void {
     if (this.state === "closed" || this.eof) return;
     this.chunks.push(chunk);
     this.buffered += chunk.length;
@@ -254,14 +260,14 @@ class SocketCore implements Selectable, Flushable {
       this.stream?.pause();
     }
     this.watchers.notify();
-  };
+  }
 
-  private readonly onEnd = (): void => {
+  ended(): void {
     this.eof = true;
     this.watchers.notify();
-  };
+  }
 
-  private readonly onError = (err: Error): void => {
+  failed(err: Error): void {
     if (this.state === "closed") return;
     // A failed connect leaves a connection in error: readable and writable (epoll's ERR|HUP).
     if (this.state === "connecting") this.state = "connected";
@@ -269,18 +275,22 @@ class SocketCore implements Selectable, Flushable {
     this.hangup = true;
     this.writeShut = true;
     this.watchers.notify();
-  };
+  }
 
-  private readonly onClose = (): void => {
-    this.watchers.notify();
-  };
-
-  private readonly onConnect = (): void => {
+  connected(): void {
     if (this.state === "connecting") this.state = "connected";
     this.watchers.notify();
-  };
+  }
 
-  private readonly onWritten = (): void => {
+  /** Turn Nagle's algorithm off in the real socket (see {@link flushQueued}). */
+  turnNagleOff(): void {
+    if (this.nagleOff || this.stream === null) return;
+    this.stream.setNoDelay(true);
+    this.nagleOff = true;
+  }
+
+  /** Node wrote (or dropped) one of our writes. */
+  written(): void {
     if (this.flushing && this.outstanding() === 0) {
       this.flushing = false;
       if (this.state !== "closed") this.stream?.unref();
@@ -289,7 +299,7 @@ class SocketCore implements Selectable, Flushable {
       this.sendBlocked = false;
       this.watchers.notify();
     }
-  };
+  }
 
   // Buffers
 
@@ -313,7 +323,15 @@ class SocketCore implements Selectable, Flushable {
     this.queuedBytes = 0;
     const stream = this.stream;
     if (stream === null || chunk === undefined) return false;
-    stream.write(chunk, this.onWritten);
+    if (!this.nagleOff) {
+      // Our send buffer plays the kernel's part, Nagle's algorithm included: it gathers one turn's sends into one
+      // write. Nagle in the real socket below as well would hold the tail of each gathered write until the peer's
+      // delayed ACK (up to 40 ms on Linux). A connection's first write, if it fits in one segment, finds nothing
+      // unacknowledged and goes out at once: the option (a system call) waits for a second write.
+      if (this.wrote || chunk.length > ONE_SEGMENT) this.turnNagleOff();
+      this.wrote = true;
+    }
+    stream.write(chunk, (this.onWritten ??= this.written.bind(this)));
     if (!this.flushing && stream.writableLength > 0) {
       // Like the kernel, finish sending what send() accepted even if the program ends now.
       this.flushing = true;
@@ -485,7 +503,8 @@ class SocketCore implements Selectable, Flushable {
               : {}),
           });
     this.attach(stream);
-    stream.once("connect", this.onConnect);
+    if (this.nodelay !== 0) this.turnNagleOff();
+    stream.once("connect", onStreamConnect);
     if (this.keepalive) stream.setKeepAlive(true);
     return errno.EINPROGRESS;
   }
@@ -499,6 +518,8 @@ class SocketCore implements Selectable, Flushable {
     this.writeShut = false;
     this.connectReported = false;
     this.paused = false;
+    this.wrote = false;
+    this.nagleOff = false;
   }
 
   /**
@@ -540,6 +561,8 @@ class SocketCore implements Selectable, Flushable {
       conn.rcvbuf = this.rcvbuf;
       conn.sndbuf = this.sndbuf;
       conn.attach(stream);
+      conn.nodelay = this.nodelay;
+      if (this.nodelay !== 0) conn.turnNagleOff();
       // The peer's address as the kernel knew it on arrival: accept() returns it even if the peer has reset
       // the connection since (the reset shows up on recv()), as on Linux.
       conn.acceptedFrom =
@@ -748,6 +771,34 @@ function noop(): void {
   // keeps the event loop alive while a blocking call waits
 }
 
+/** Where a Node stream keeps its {@link SocketCore}, for the listeners every stream shares. */
+const owner = Symbol("SocketCore");
+type OwnedStream = net.Socket & { [owner]: SocketCore };
+
+function coreOf(stream: net.Socket): SocketCore {
+  return (stream as OwnedStream)[owner];
+}
+
+function onStreamData(this: net.Socket, chunk: Buffer): void {
+  coreOf(this).received(chunk);
+}
+
+function onStreamEnd(this: net.Socket): void {
+  coreOf(this).ended();
+}
+
+function onStreamError(this: net.Socket, err: Error): void {
+  coreOf(this).failed(err);
+}
+
+function onStreamClose(this: net.Socket): void {
+  coreOf(this).watchers.notify();
+}
+
+function onStreamConnect(this: net.Socket): void {
+  coreOf(this).connected();
+}
+
 type NormalizedAddress =
   | { readonly kind: "inet"; readonly host: string; readonly port: number }
   | { readonly kind: "unix"; readonly path: string };
@@ -889,6 +940,7 @@ abstract class SocketBase implements Reprable, Disposable {
     else if (level === SOL_SOCKET && option === SO_RCVBUF) core.rcvbuf = Math.max(1, n);
     else if (level === IPPROTO_TCP && option === TCP_NODELAY) {
       core.nodelay = n;
+      if (n !== 0) core.turnNagleOff();
     } else throw fromErrno(errno.ENOPROTOOPT);
     core.watchers.notify();
   }

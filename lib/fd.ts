@@ -40,27 +40,38 @@ export interface Selectable {
   unwatch(watcher: Watcher): void;
 }
 
-/** A set of watchers, kept in an array: a source usually has one (its selector) and at most a few. */
+/** A set of watchers: a source usually has one (its selector), kept in a field; more go in an array. */
 export class Watchers {
-  private list: Watcher[] = [];
+  private first: Watcher | null = null;
+  private more: Watcher[] | null = null;
 
   /** Add a watcher (once). */
   add(watcher: Watcher): void {
-    if (!this.list.includes(watcher)) this.list.push(watcher);
+    if (this.first === watcher || this.more?.includes(watcher)) return;
+    if (this.first === null) this.first = watcher;
+    else (this.more ??= []).push(watcher);
   }
 
   /** Remove a watcher, if present. */
   delete(watcher: Watcher): void {
-    const i = this.list.indexOf(watcher);
-    if (i >= 0) this.list.splice(i, 1);
+    const more = this.more;
+    if (this.first === watcher) this.first = more?.shift() ?? null;
+    else if (more !== null) {
+      const i = more.indexOf(watcher);
+      if (i >= 0) more.splice(i, 1);
+    }
   }
 
   /** Tell every watcher that readiness may have changed. */
   notify(): void {
-    const list = this.list;
-    if (list.length === 1) list[0]?.readinessChanged();
-    // A watcher may remove itself while told (a blocking call that finishes waiting): tell a snapshot.
-    else if (list.length > 1) for (const watcher of [...list]) watcher.readinessChanged();
+    const first = this.first;
+    const more = this.more;
+    if (more === null || more.length === 0) first?.readinessChanged();
+    else {
+      // A watcher may remove itself while told (a blocking call that finishes waiting): tell a snapshot.
+      const all = first === null ? [...more] : [first, ...more];
+      for (const watcher of all) watcher.readinessChanged();
+    }
   }
 }
 

@@ -42,7 +42,6 @@
  * @module
  */
 import { debuglog, inspect } from "node:util";
-import { setImmediate as nextTurn } from "node:timers/promises";
 
 import {
   KeyError,
@@ -444,8 +443,18 @@ export class DefaultSelector<D = unknown, F extends FileObj = NonBlockingSocket>
   private wakeupPending = false;
   private selecting = false;
   private interrupted: KeyboardInterrupt | null = null;
-  /** The wake-up of the select() that is waiting, if one is. */
-  private waiting: { resolve: () => void; reject: (e: Error) => void } | null = null;
+  /** The wake-up of the select() that is waiting, if one is (both set or both null). */
+  private waitResolve: (() => void) | null = null;
+  private waitReject: ((error: Error) => void) | null = null;
+  /** The resolve of the event-loop turn select() is waiting for (see {@link nextTurn}). */
+  private turnResolve: (() => void) | null = null;
+  /**
+   * One timer for every wait: it ends a wait with a timeout, and, ref'd, keeps the process alive while select()
+   * waits, as a blocking call does. Made at the first wait; unref'd between waits.
+   */
+  private timer: NodeJS.Timeout | null = null;
+  /** When {@link timer} fires (`performance.now()` ms), or `Infinity` when it only keeps the process alive. */
+  private timerDue = Infinity;
 
   constructor() {
     super();
@@ -474,7 +483,7 @@ export class DefaultSelector<D = unknown, F extends FileObj = NonBlockingSocket>
     try {
       // Hand what the program sent since the last call to the network (sockets may gather several sends).
       flushQueued(false);
-      await nextTurn();
+      await this.nextTurn();
       this.throwIfInterrupted();
       let ready = this.collect();
       // A pending wakeup() is used up by this call whatever ends it (ready keys, a poll), so it counts once.
@@ -512,10 +521,10 @@ export class DefaultSelector<D = unknown, F extends FileObj = NonBlockingSocket>
   /** @internal Called by SIGINT handling: the waiting select() throws KeyboardInterrupt. */
   interrupt(error: KeyboardInterrupt): void {
     this.interrupted = error;
-    const waiting = this.waiting;
-    if (waiting) {
-      this.waiting = null;
-      waiting.reject(error);
+    const reject = this.waitReject;
+    if (reject) {
+      this.endWait();
+      reject(error);
     }
   }
 
@@ -568,6 +577,8 @@ export class DefaultSelector<D = unknown, F extends FileObj = NonBlockingSocket>
     releaseFd(this.fd);
     this.fd = -1;
     this.wake();
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
   }
 
   /** Every select() result passes here: the observer, and `NODE_DEBUG=selectors` (one line per call). */
@@ -628,40 +639,57 @@ export class DefaultSelector<D = unknown, F extends FileObj = NonBlockingSocket>
     return ready;
   }
 
-  /** Wait until woken (a change, wakeup(), close(), SIGINT) or `ms` pass; `null` = no limit. */
-  private wait(ms: number | null): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
-      const timer =
-        ms === null
-          ? setInterval(noop, FOREVER_MS)
-          : setTimeout(
-              () => {
-                this.wake();
-              },
-              Math.max(0, ms),
-            );
-      this.waiting = {
-        resolve: () => {
-          clearTimeout(timer);
-          resolve();
-        },
-        reject: (e) => {
-          clearTimeout(timer);
-          reject(e);
-        },
-      };
+  /**
+   * One turn of Node's event loop: resolves from its check phase (`setImmediate`), after the I/O that was pending
+   * has come in.
+   */
+  private nextTurn(): Promise<void> {
+    return new Promise<void>((resolve) => {
+      this.turnResolve = resolve;
+      setImmediate(this.endTurn);
     });
   }
 
+  private readonly endTurn = (): void => {
+    const resolve = this.turnResolve;
+    this.turnResolve = null;
+    resolve?.();
+  };
+
+  /** Wait until woken (a change, wakeup(), close(), SIGINT) or `ms` pass; `null` = no limit. */
+  private wait(ms: number | null): Promise<void> {
+    const due = ms === null ? Infinity : performance.now() + Math.max(0, ms);
+    // The timer is kept between waits: re-armed only when it would fire too late for this one. One that fires
+    // early ends the wait spuriously, and select() waits again for the rest.
+    if (this.timer === null || due < this.timerDue) {
+      if (this.timer !== null) clearTimeout(this.timer);
+      this.timer = setTimeout(this.onTimer, due === Infinity ? FOREVER_MS : Math.max(0, ms ?? 0));
+      this.timerDue = due;
+    } else this.timer.ref();
+    return new Promise<void>((resolve, reject) => {
+      this.waitResolve = resolve;
+      this.waitReject = reject;
+    });
+  }
+
+  private readonly onTimer = (): void => {
+    this.timer = null;
+    this.timerDue = Infinity;
+    this.wake();
+  };
+
+  /** The wait is over: forget its wake-up, and let the timer no longer keep the process alive. */
+  private endWait(): void {
+    this.waitResolve = null;
+    this.waitReject = null;
+    this.timer?.unref();
+  }
+
   private wake(): void {
-    const waiting = this.waiting;
-    if (waiting) {
-      this.waiting = null;
-      waiting.resolve();
+    const resolve = this.waitResolve;
+    if (resolve) {
+      this.endWait();
+      resolve();
     }
   }
-}
-
-function noop(): void {
-  // keeps the event loop alive while select() waits without a timeout, as a blocking call does
 }

@@ -114,6 +114,8 @@ const ONE_SEGMENT = 1024;
 /** Default receive and send buffer sizes, in bytes. */
 const DEFAULT_BUFFER = 256 * 1024;
 const EMPTY: Buffer = Buffer.alloc(0);
+/** The `pending` of every socket that is not listening: always empty. */
+const NO_CONNECTIONS: SocketCore[] = [];
 /** Node's longest timer; a waiting call with no timeout re-arms it to stay alive, as a blocking call does. */
 const FOREVER_MS = 0x7fffffff;
 
@@ -136,7 +138,8 @@ class SocketCore implements Selectable, Flushable {
 
   bound: NormalizedAddress | null = null;
   server: net.Server | null = null;
-  readonly pending: SocketCore[] = [];
+  /** A listening socket's connections not yet accepted (its own array from `listen()` on). */
+  pending: SocketCore[] = NO_CONNECTIONS;
 
   stream: net.Socket | null = null;
   /** Received, not yet read: chunks, with `head` bytes of the first already taken. */
@@ -547,6 +550,7 @@ class SocketCore implements Selectable, Flushable {
     if (this.state !== "fresh") throw fromErrno(errno.EINVAL);
     const server = net.createServer({ allowHalfOpen: true });
     this.server = server;
+    this.pending = [];
     this.state = "listening";
     server.on("connection", (stream: net.Socket) => {
       if (this.state !== "listening") {

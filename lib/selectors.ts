@@ -488,7 +488,7 @@ export class DefaultSelector<D = unknown, F extends FileObj = NonBlockingSocket>
       let ready = this.collect();
       // A pending wakeup() is used up by this call whatever ends it (ready keys, a poll), so it counts once.
       const woken = this.takeWakeup();
-      if (ready.length > 0 || woken || (timeout !== null && timeout <= 0)) {
+      if (ready.length > 0 || woken || this.closed || (timeout !== null && timeout <= 0)) {
         return this.traced(timeout, ready);
       }
       // About to wait: nothing may stay queued.

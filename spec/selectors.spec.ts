@@ -710,6 +710,15 @@ describe("DefaultSelector", () => {
       sel.close();
       expect(await waiting.promise).toEqual([]);
     });
+
+    it("close() before a pending select() has let I/O in makes it return [] too", async () => {
+      const sel = defaultSelector();
+      const [a] = await socketPair();
+      sel.register(a, EVENT_READ);
+      const pending = sel.select();
+      sel.close();
+      expect(await pending).toEqual([]);
+    });
   });
 
   describe("readiness of loopback sockets (epoll's, §2)", () => {

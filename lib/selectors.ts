@@ -488,18 +488,19 @@ export class DefaultSelector<D = unknown, F extends FileObj = NonBlockingSocket>
       let ready = this.collect();
       // A pending wakeup() is used up by this call whatever ends it (ready keys, a poll), so it counts once.
       const woken = this.takeWakeup();
-      if (ready.length > 0 || woken || this.closed || (timeout !== null && timeout <= 0)) {
+      if (ready.length > 0 || woken || (timeout !== null && timeout <= 0)) {
         return this.traced(timeout, ready);
       }
       // About to wait: nothing may stay queued.
       flushQueued(true);
       const deadline = timeout === null ? null : performance.now() + Math.ceil(timeout * 1000);
       for (;;) {
+        // Closed while this select() was pending (before or while it waited): nothing would wake it again.
+        if (this.closed) return this.traced(timeout, ready);
         await this.wait(deadline === null ? null : deadline - performance.now());
         this.throwIfInterrupted();
         ready = this.collect();
-        if (this.takeWakeup() || ready.length > 0 || this.closed)
-          return this.traced(timeout, ready);
+        if (this.takeWakeup() || ready.length > 0) return this.traced(timeout, ready);
         if (deadline !== null && performance.now() >= deadline) return this.traced(timeout, ready);
       }
     } finally {
@@ -614,10 +615,15 @@ export class DefaultSelector<D = unknown, F extends FileObj = NonBlockingSocket>
    * and leaves the queue when it is not; its source queues it again on the next change.
    */
   private collect(): ReadyList<F, D> {
-    const ready: ReadyList<F, D> = [];
     const queue = this.queue;
+    const n = queue.length;
+    // Sized for the usual case, where every queued key is ready (a socket registered for writing stays ready).
+    const ready: ReadyList<F, D> = new Array<ReadyPair<F, D>>(n);
+    let count = 0;
     let kept = 0;
+    let i = 0;
     for (const registration of queue) {
+      const index = i++;
       if (!registration.removed) {
         const bits = registration.source.readiness();
         const key = registration.key;
@@ -628,14 +634,16 @@ export class DefaultSelector<D = unknown, F extends FileObj = NonBlockingSocket>
           mask !== 0 ||
           ((bits & HANGUP) !== 0 && (key.events & (EVENT_READ | EVENT_WRITE)) === 0)
         ) {
-          ready.push(key.pair(mask));
-          queue[kept++] = registration;
+          ready[count++] = key.pair(mask);
+          if (kept !== index) queue[kept] = registration;
+          kept++;
           continue;
         }
       }
       registration.queued = false;
     }
     queue.length = kept;
+    ready.length = count;
     return ready;
   }
 

@@ -160,6 +160,8 @@ class SocketCore implements Selectable, Flushable {
   /** Accepted by send(), not yet handed to Node (see flushQueued). */
   private readonly queued: Buffer[] = [];
   private queuedBytes = 0;
+  /** Bytes handed to Node and not yet written by it (its `writableLength`, read when it changes). */
+  private inNode = 0;
   /** Sent bytes are still queued in Node: the stream is ref'd until they are written. */
   private flushing = false;
   /** Set when a send left no room: the next write completion may make the socket writable again. */
@@ -213,21 +215,22 @@ class SocketCore implements Selectable, Flushable {
   }
 
   readiness(): number {
+    // A selector asks this of every ready key on every select(): the common case comes first.
     switch (this.state) {
-      case "closed":
-      case "connecting":
-        return 0;
-      case "fresh":
-        // Linux reports a never-connected TCP socket as OUT|HUP.
-        return READABLE | WRITABLE | HANGUP;
-      case "listening":
-        return this.pending.length > 0 || this.pendingErrno !== null ? READABLE : 0;
       case "connected": {
         if (this.hangup) return READABLE | WRITABLE | HANGUP;
         let bits = this.buffered > 0 || this.eof ? READABLE : 0;
-        if (this.writeShut || this.outstanding() < this.sndbuf) bits |= WRITABLE;
+        if (this.writeShut || this.queuedBytes + this.inNode < this.sndbuf) bits |= WRITABLE;
         return bits;
       }
+      case "listening":
+        return this.pending.length > 0 || this.pendingErrno !== null ? READABLE : 0;
+      case "fresh":
+        // Linux reports a never-connected TCP socket as OUT|HUP.
+        return READABLE | WRITABLE | HANGUP;
+      case "closed":
+      case "connecting":
+        return 0;
     }
   }
 
@@ -294,6 +297,7 @@ class SocketCore implements Selectable, Flushable {
 
   /** Node wrote (or dropped) one of our writes. */
   written(): void {
+    this.inNode = this.stream?.writableLength ?? 0;
     if (this.flushing && this.outstanding() === 0) {
       this.flushing = false;
       if (this.state !== "closed") this.stream?.unref();
@@ -306,8 +310,9 @@ class SocketCore implements Selectable, Flushable {
 
   // Buffers
 
+  /** Bytes sent by the program and not yet written to the network: the used part of the send buffer. */
   outstanding(): number {
-    return this.queuedBytes + (this.stream?.writableLength ?? 0);
+    return this.queuedBytes + this.inNode;
   }
 
   /**
@@ -335,7 +340,8 @@ class SocketCore implements Selectable, Flushable {
       this.wrote = true;
     }
     stream.write(chunk, (this.onWritten ??= this.written.bind(this)));
-    if (!this.flushing && stream.writableLength > 0) {
+    this.inNode = stream.writableLength;
+    if (!this.flushing && this.inNode > 0) {
       // Like the kernel, finish sending what send() accepted even if the program ends now.
       this.flushing = true;
       stream.ref();
@@ -523,6 +529,7 @@ class SocketCore implements Selectable, Flushable {
     this.paused = false;
     this.wrote = false;
     this.nagleOff = false;
+    this.inNode = 0;
   }
 
   /**

@@ -157,8 +157,8 @@ class SocketCore implements Selectable, Flushable {
   writeShut = false;
   /** A completed connect was already reported by connect/connectEx. */
   connectReported = false;
-  /** Accepted by send(), not yet handed to Node (see flushQueued). */
-  private readonly queued: Buffer[] = [];
+  /** Accepted by send(), not yet handed to Node: the first `queuedBytes` bytes of `queued` (see enqueue). */
+  private queued: Buffer = EMPTY;
   private queuedBytes = 0;
   /** Bytes handed to Node and not yet written by it (its `writableLength`, read when it changes). */
   private inNode = 0;
@@ -325,12 +325,12 @@ class SocketCore implements Selectable, Flushable {
     if (count === 0) return false;
     if (!force && this.buffered > 0 && count < GATHER_LIMIT && this.state === "connected")
       return true;
-    const chunks = this.queued;
-    const chunk = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, count);
-    chunks.length = 0;
+    const queued = this.queued;
+    const chunk = count === queued.length ? queued : queued.subarray(0, count);
+    this.queued = EMPTY;
     this.queuedBytes = 0;
     const stream = this.stream;
-    if (stream === null || chunk === undefined) return false;
+    if (stream === null) return false;
     if (!this.nagleOff) {
       // Our send buffer plays the kernel's part, Nagle's algorithm included: it gathers one turn's sends into one
       // write. Nagle in the real socket below as well would hold the tail of each gathered write until the peer's
@@ -347,6 +347,26 @@ class SocketCore implements Selectable, Flushable {
       stream.ref();
     }
     return false;
+  }
+
+  /**
+   * Copy `bytes` into the send queue. A lone send gets an exact copy; a second one before the flush moves the
+   * queue to a buffer with room for more, which later sends fill.
+   */
+  private enqueue(bytes: Uint8Array): void {
+    const used = this.queuedBytes;
+    const needed = used + bytes.length;
+    let queued = this.queued;
+    if (used === 0) {
+      queueFlush(this);
+      queued = this.queued = Buffer.allocUnsafe(bytes.length);
+    } else if (queued.length < needed) {
+      const grown = Buffer.allocUnsafe(Math.max(needed, Math.min(GATHER_LIMIT, 8 * needed)));
+      queued.copy(grown, 0, 0, used);
+      queued = this.queued = grown;
+    }
+    queued.set(bytes, used);
+    this.queuedBytes = needed;
   }
 
   /** Take `n` buffered bytes (n ≤ buffered): a view when one chunk holds them, else a copy. */
@@ -444,11 +464,7 @@ class SocketCore implements Selectable, Flushable {
     const count = Math.min(room, data.length);
     // The kernel copies what send() accepts; so do we, so the caller may reuse its buffer. Like the kernel, we
     // may gather several sends into one write (see flushQueued).
-    const copy = Buffer.allocUnsafe(count);
-    copy.set(count === data.length ? data : data.subarray(0, count));
-    if (this.queuedBytes === 0) queueFlush(this);
-    this.queued.push(copy);
-    this.queuedBytes += count;
+    this.enqueue(count === data.length ? data : data.subarray(0, count));
     if (this.timeout !== 0 || this.nodelay !== 0 || this.queuedBytes >= GATHER_LIMIT) {
       this.flushQueued(true);
     }
@@ -643,7 +659,7 @@ class SocketCore implements Selectable, Flushable {
         stream.destroySoon();
       }
     }
-    this.queued.length = 0;
+    this.queued = EMPTY;
     this.queuedBytes = 0;
     if (this.server) {
       this.server.close();

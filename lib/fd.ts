@@ -149,6 +149,10 @@ export interface Flushable {
 
 let queued: Flushable[] = [];
 let spare: Flushable[] = [];
+/**
+ * The timer that flushes for programs that do not call `select()`: made once, re-armed (`refresh()`) when output is
+ * queued, and keeping the process alive (ref'd) only while some is.
+ */
 let timer: NodeJS.Timeout | null = null;
 /** How long queued output may wait for a `select()` before the timer sends it, in ms. */
 const FLUSH_DELAY_MS = 1;
@@ -156,7 +160,9 @@ const FLUSH_DELAY_MS = 1;
 /** Note that `source` has queued output (once until it is flushed). */
 export function queueFlush(source: Flushable): void {
   queued.push(source);
-  timer ??= setTimeout(onFlushTimer, FLUSH_DELAY_MS);
+  if (queued.length > 1) return;
+  if (timer === null) timer = setTimeout(onFlushTimer, FLUSH_DELAY_MS);
+  else timer.refresh().ref();
 }
 
 /** Flush every queued source; with `force` false, sources may keep gathering (see {@link Flushable}). */
@@ -167,13 +173,10 @@ export function flushQueued(force: boolean): void {
   for (const source of sources) if (source.flushQueued(force)) queued.push(source);
   sources.length = 0;
   spare = sources;
-  if (queued.length === 0 && timer !== null) {
-    clearTimeout(timer);
-    timer = null;
-  }
+  // Nothing queued: the timer may still fire, but does not keep the process alive.
+  if (queued.length === 0) timer?.unref();
 }
 
 function onFlushTimer(): void {
-  timer = null;
   flushQueued(true);
 }

@@ -284,5 +284,13 @@ export function jsonStr(value: unknown): string {
  * if it is printed, so a quiet printer pays nothing for it: `` log`Received request ${asJson(request)}` ``.
  */
 export function asJson(value: unknown): Reprable {
-  return { [reprSymbol]: () => jsonRepr(value) };
+  return new JsonValue(value);
+}
+
+class JsonValue implements Reprable {
+  constructor(private readonly value: unknown) {}
+
+  [reprSymbol](): string {
+    return jsonRepr(this.value);
+  }
 }

@@ -20,6 +20,13 @@
  * writability. A pending error is reported once, as in Python: by `recv`, `send`, `connectEx` or
  * `getsockopt(SOL_SOCKET, SO_ERROR)`, whichever comes first.
  *
+ * The send buffer also does the part of Nagle's algorithm: a non-blocking socket gathers the sends of one
+ * `select()` turn and writes them at once (before `select()` waits, when 64 KiB is gathered, or after 1 ms at the
+ * latest). The real socket below runs with Nagle's algorithm off from its second write on, so the two do not
+ * add up (Nagle below our gathered writes would hold each one's tail until the peer's delayed ACK).
+ * `setsockopt(IPPROTO_TCP, TCP_NODELAY, 1)` writes each send at once; `getsockopt` reports the option as the
+ * program set it (0 by default, as in Python).
+ *
  * Differences that Node forces (the side-by-side guide explains each): `listen()` is where Node binds, so a
  * blocking socket's `listen()` is awaited and raises the bind errors (`[Errno 98] Address already in use`);
  * `getsockname()` before `listen()` shows the port as given (0 stays 0); `socketpair()` is awaited; file

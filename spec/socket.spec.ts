@@ -3,12 +3,17 @@
 // test says so and checks the rule lib/socket.ts documents instead.
 import { existsSync, readFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
-import { createServer, type Server, type Socket as NodeSocket } from "node:net";
+import {
+  createServer,
+  Socket as NodeSocketClass,
+  type Server,
+  type Socket as NodeSocket,
+} from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { inspect } from "node:util";
 
-import { describe, expect, it, onTestFinished } from "vitest";
+import { describe, expect, it, onTestFinished, vi } from "vitest";
 
 import {
   BlockingIOError,
@@ -780,6 +785,41 @@ describe("errors", () => {
       22,
       "Invalid argument",
     );
+  });
+
+  it("a non-blocking socket gathers its sends into one write; with TCP_NODELAY each send is written at once", async () => {
+    const writes = vi.spyOn(NodeSocketClass.prototype, "write");
+    onTestFinished(() => {
+      writes.mockRestore();
+    });
+    for (const nodelay of [0, 1]) {
+      const { client, server } = await connectedPair();
+      const sender = client.setblocking(false);
+      sender.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, nodelay);
+      writes.mockClear();
+      expect(sender.send(Buffer.from("ab"))).toBe(2);
+      expect(sender.send(Buffer.from("cd"))).toBe(2);
+      expect(writes.mock.calls.length).toBe(nodelay ? 2 : 0);
+      // Gathered or not, the bytes arrive, in order.
+      expect(await recvExactly(server, 4)).toEqual(Buffer.from("abcd"));
+      expect(writes.mock.calls.length).toBe(nodelay ? 2 : 1);
+    }
+  });
+
+  it("the real socket runs without Nagle's algorithm from its second write on (our gathering replaces it)", async () => {
+    const noDelay = vi.spyOn(NodeSocketClass.prototype, "setNoDelay");
+    onTestFinished(() => {
+      noDelay.mockRestore();
+    });
+    const { client, server } = await connectedPair();
+    noDelay.mockClear();
+    await client.sendall(Buffer.from("first"));
+    expect(noDelay).not.toHaveBeenCalled();
+    await client.sendall(Buffer.from("second"));
+    expect(noDelay.mock.calls).toEqual([[true]]);
+    expect(await recvExactly(server, 11)).toEqual(Buffer.from("firstsecond"));
+    // What the program sees is its own setting, as in Python.
+    expect(client.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)).toBe(0);
   });
 
   it("options: set and read back; an unknown one is OSError(92, 'Protocol not available')", async () => {

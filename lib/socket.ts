@@ -175,8 +175,6 @@ class SocketCore implements Selectable, Flushable {
   private sendBlocked = false;
   /** Unix sockets from socketpair() have no name. */
   unnamed = false;
-  /** An accepted connection: its peer's address when it arrived (what accept() returns). */
-  acceptedFrom: Address | null = null;
   /** AF_UNIX: the path this socket connected to, its peer's name (`getpeername()`). */
   peerPath = "";
 
@@ -479,6 +477,23 @@ class SocketCore implements Selectable, Flushable {
     return count;
   }
 
+  /**
+   * The peer's address, for accept() to return. Node's accept does not give it, so it is asked of the socket
+   * (getpeername(2)) when the program accepts the connection, not when the connection arrives (asked then, while
+   * the peer's first bytes come in, it costs a busy server much more). A connection that the peer reset before
+   * accept() has no address left to ask: accept() then returns the family's any-address, `('0.0.0.0', 0)`, where
+   * Linux would give the address the connection came from.
+   */
+  peerOnAccept(): Address {
+    if (this.family === AF_UNIX) return "";
+    const stream = this.stream;
+    const host = stream?.remoteAddress;
+    const port = stream?.remotePort;
+    return host !== undefined && port !== undefined
+      ? format(this.family, host, port)
+      : anyAddressOf(this.family);
+  }
+
   acceptNow(): [BlockingSocket, Address] {
     this.checkOpen();
     if (this.state !== "listening") throw fromErrno(errno.EINVAL);
@@ -487,7 +502,7 @@ class SocketCore implements Selectable, Flushable {
     const conn = this.pending.shift();
     if (conn === undefined) throw fromErrno(errno.EAGAIN);
     conn.open();
-    return [conn.blocking(), conn.acceptedFrom ?? anyAddressOf(this.family)];
+    return [conn.blocking(), conn.peerOnAccept()];
   }
 
   /**
@@ -597,14 +612,6 @@ class SocketCore implements Selectable, Flushable {
       conn.attach(stream);
       conn.nodelay = this.nodelay;
       if (this.nodelay !== 0) conn.turnNagleOff();
-      // The peer's address as the kernel knew it on arrival: accept() returns it even if the peer has reset
-      // the connection since (the reset shows up on recv()), as on Linux.
-      conn.acceptedFrom =
-        this.family === AF_UNIX
-          ? ""
-          : stream.remoteAddress !== undefined && stream.remotePort !== undefined
-            ? format(this.family, stream.remoteAddress, stream.remotePort)
-            : null;
       this.pending.push(conn);
       this.watchers.notify();
     });

@@ -9,7 +9,8 @@
  *            server's RSS is read at its end), warm-up, measurement (D seconds), done.
  *   oneshot  C concurrent one-request connections: connect, send a request file's bytes, read until EOF,
  *            compare byte for byte with the expected response file; the request/response pairs are cycled.
- *            Warm-up, then D seconds of measurement.
+ *            Warm-up, then D seconds of measurement. With --keep-alive 1, each connection stays open and sends
+ *            its next request once the reply's expected length is in (the server must not close).
  *   idle     N connections opened (no data), held for D seconds, then closed. Prints READY once all are open.
  *
  * Output: at most one `READY key=value ...` line, then one `RESULT key=value ...` line on stdout, flushed.
@@ -63,6 +64,7 @@ static struct {
   int max_pending;
   int watch_pid;
   int concurrency;
+  int keepalive;
   const char *req_path[MAX_PAIRS];
   const char *res_path[MAX_PAIRS];
   int npairs;
@@ -562,6 +564,34 @@ static void slot_send(struct slot *s, uint64_t id) {
   s->state = S_READING;
 }
 
+/* Compare the reply received with the expected one; count it (in the window) or report the difference. */
+static int slot_check(struct slot *s) {
+  int p = s->pair;
+  if (!s->overflow && s->got == res_len[p] && memcmp(s->buf, res[p], res_len[p]) == 0) {
+    if (phase == P_MEASURE) {
+      count_ok++;
+      bytes_ok += (long long)s->got;
+    }
+    return 1;
+  }
+  mismatches++;
+  size_t at = 0;
+  while (at < s->got && at < res_len[p] && s->buf[at] == res[p][at]) at++;
+  problem("oneshot: reply to %s differs from %s: %zu%s bytes received, %zu expected, first difference at byte %zu",
+          opt.req_path[p], opt.res_path[p], s->got, s->overflow ? "+" : "", res_len[p], at);
+  return 0;
+}
+
+/* Keep-alive: the next request on the same connection. */
+static void slot_again(struct slot *s, uint64_t id) {
+  s->pair = (int)(next_pair++ % opt.npairs);
+  s->sent = 0;
+  s->got = 0;
+  s->overflow = 0;
+  s->state = S_SENDING;
+  slot_send(s, id);
+}
+
 static void slot_read(struct slot *s, uint64_t id) {
   for (;;) {
     size_t room = max_res + 1 - s->got;
@@ -569,6 +599,15 @@ static void slot_read(struct slot *s, uint64_t id) {
     if (n > 0) {
       if (room == 0) s->overflow = 1;
       else s->got += (size_t)n;
+      /* Keep-alive: the server does not close, so a reply ends at its expected length. */
+      if (opt.keepalive && s->got >= res_len[s->pair]) {
+        if (!slot_check(s) || phase == P_DRAIN) {
+          slot_finish(s, id);
+          return;
+        }
+        slot_again(s, id);
+        if (s->state != S_READING) return; /* the rest of the request goes out on EPOLLOUT */
+      }
       continue;
     }
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;
@@ -577,21 +616,8 @@ static void slot_read(struct slot *s, uint64_t id) {
       slot_error(s, id, "recv", errno);
       return;
     }
-    /* End of stream: the whole reply is in. */
-    int p = s->pair;
-    if (!s->overflow && s->got == res_len[p] && memcmp(s->buf, res[p], res_len[p]) == 0) {
-      if (phase == P_MEASURE) {
-        count_ok++;
-        bytes_ok += (long long)s->got;
-      }
-    } else {
-      mismatches++;
-      size_t at = 0;
-      while (at < s->got && at < res_len[p] && s->buf[at] == res[p][at]) at++;
-      problem("oneshot: reply to %s differs from %s: %zu%s bytes received, %zu expected, first difference at byte "
-              "%zu",
-              opt.req_path[p], opt.res_path[p], s->got, s->overflow ? "+" : "", res_len[p], at);
-    }
+    /* End of stream: the whole reply is in (one-shot), or the server closed a keep-alive connection early. */
+    slot_check(s);
     slot_finish(s, id);
     return;
   }
@@ -670,10 +696,10 @@ static int run_oneshot(void) {
     }
   }
   double secs = w.t1 - w.t0;
-  printf("RESULT mode=oneshot ok=%d concurrency=%d replies=%lld req_per_s=%.1f mismatches=%lld errors=%lld "
-         "end_rss_kb=%ld",
-         mismatches == 0 && errors == 0, opt.concurrency, count_ok, (double)count_ok / secs, mismatches, errors,
-         pid_rss_kb(opt.watch_pid));
+  printf("RESULT mode=oneshot ok=%d keep_alive=%d concurrency=%d replies=%lld req_per_s=%.1f mismatches=%lld "
+         "errors=%lld end_rss_kb=%ld",
+         mismatches == 0 && errors == 0, opt.keepalive, opt.concurrency, count_ok, (double)count_ok / secs, mismatches,
+         errors, pid_rss_kb(opt.watch_pid));
   window_print(&w, count_ok);
   printf("\n");
   fflush(stdout);
@@ -739,7 +765,8 @@ static void usage(void) {
   fprintf(stderr,
           "usage: loadgen echo    --port P [--conns N] [--size S] [--duration D] [--warmup W] [--idle-phase I]\n"
           "                       [--max-pending K] [--ramp-timeout T] [--watch-pid PID]\n"
-          "       loadgen oneshot --port P [--concurrency C] [--duration D] [--warmup W] [--watch-pid PID]\n"
+          "       loadgen oneshot --port P [--concurrency C] [--keep-alive 0|1] [--duration D] [--warmup W]\n"
+          "                       [--watch-pid PID]\n"
           "                       --pair REQ RES [--pair REQ RES ...]\n"
           "       loadgen idle    --port P [--conns N] [--duration D] [--max-pending K] [--ramp-timeout T]\n"
           "Always connects to 127.0.0.1.\n");
@@ -773,6 +800,7 @@ int main(int argc, char **argv) {
     else if (strcmp(a, "--max-pending") == 0) opt.max_pending = (int)num(argv[++i]);
     else if (strcmp(a, "--watch-pid") == 0) opt.watch_pid = (int)num(argv[++i]);
     else if (strcmp(a, "--concurrency") == 0) opt.concurrency = (int)num(argv[++i]);
+    else if (strcmp(a, "--keep-alive") == 0) opt.keepalive = num(argv[++i]) != 0;
     else if (strcmp(a, "--pair") == 0 && i + 2 < argc) {
       if (opt.npairs == MAX_PAIRS) die(2, "at most %d pairs", MAX_PAIRS);
       opt.req_path[opt.npairs] = argv[++i];

@@ -43,7 +43,15 @@ import {
 // Options
 // ---------------------------------------------------------------------------------------------------------------
 
-const SCENARIOS = ["echo100", "echo256k", "app", "select", "saturation", "echo10k"] as const;
+const SCENARIOS = [
+  "echo100",
+  "echo256k",
+  "app",
+  "appka",
+  "select",
+  "saturation",
+  "echo10k",
+] as const;
 type ScenarioId = (typeof SCENARIOS)[number];
 
 const { values: opts } = parseArgs({
@@ -134,9 +142,16 @@ const TSX = ["--import", "tsx"];
 /** Does demos/app-server.ts take -q yet? Found out on its first start (null: not yet known). */
 let appServerQuiet: boolean | null = null;
 
-function launchFor(kind: "echo" | "app", server: ServerKey, port: number): Launch | null {
+/** `keepAlive`: the app servers serve many requests per connection (the course's Python server cannot). */
+function launchFor(
+  kind: "echo" | "app",
+  server: ServerKey,
+  port: number,
+  keepAlive: boolean,
+): Launch | null {
   const p = String(port);
   const node = process.execPath;
+  const ka = keepAlive ? ["--keep-alive"] : [];
   switch (server) {
     case "ours":
       if (kind === "echo") {
@@ -147,20 +162,24 @@ function launchFor(kind: "echo" | "app", server: ServerKey, port: number): Launc
         };
       }
       return appServerQuiet === false
-        ? { file: node, args: [...TSX, "demos/app-server.ts", "127.0.0.1", p], readyLine: false }
+        ? {
+            file: node,
+            args: [...TSX, "demos/app-server.ts", ...ka, "127.0.0.1", p],
+            readyLine: false,
+          }
         : {
             file: node,
-            args: [...TSX, "demos/app-server.ts", "-q", "127.0.0.1", p],
+            args: [...TSX, "demos/app-server.ts", "-q", ...ka, "127.0.0.1", p],
             readyLine: true,
           };
     case "net":
       return {
         file: node,
-        args: [...TSX, `bench/servers/net-${kind}.ts`, "127.0.0.1", p],
+        args: [...TSX, `bench/servers/net-${kind}.ts`, ...ka, "127.0.0.1", p],
         readyLine: true,
       };
     case "py":
-      return python === null
+      return python === null || keepAlive
         ? null
         : {
             file: python.path,
@@ -174,11 +193,12 @@ function launchFor(kind: "echo" | "app", server: ServerKey, port: number): Launc
 async function startServer(
   kind: "echo" | "app",
   server: ServerKey,
+  keepAlive = false,
 ): Promise<{ child: Child; port: number }> {
   for (let attempt = 0; attempt < 3; attempt++) {
     const port = await freePort();
-    const launch = launchFor(kind, server, port);
-    if (launch === null) throw new Error("python3 is missing");
+    const launch = launchFor(kind, server, port, keepAlive);
+    if (launch === null) throw new Error(python === null ? "python3 is missing" : "no such server");
     const child = start(launch.file, launch.args, {
       stdout: launch.readyLine,
       raiseNofile: true,
@@ -257,6 +277,8 @@ function loadgenArgs(id: ScenarioId): string[] {
       ];
     case "app":
       return ["oneshot", "--concurrency", "50", ...d, ...vectorPairs()];
+    case "appka":
+      return ["oneshot", "--keep-alive", "1", "--concurrency", "50", ...d, ...vectorPairs()];
     case "select":
       return [];
   }
@@ -290,6 +312,7 @@ function figure(id: ScenarioId, r: Fields | null): number {
     case "echo256k":
       return num(r, "mb_per_s");
     case "app":
+    case "appka":
       return num(r, "req_per_s");
     case "select":
       return num(r, "ratio");
@@ -305,10 +328,10 @@ function rssPerConn(r: Fields | null): number {
 }
 
 async function runOne(id: ScenarioId, server: ServerKey, label: string): Promise<Fields | null> {
-  const kind = id === "app" ? "app" : "echo";
+  const kind = id === "app" || id === "appka" ? "app" : "echo";
   let started: { child: Child; port: number } | null = null;
   try {
-    started = await startServer(kind, server);
+    started = await startServer(kind, server, id === "appka");
     const { child, port } = started;
     const run = await runLoadgen(
       [...loadgenArgs(id), "--port", String(port), "--watch-pid", String(child.pid)],
@@ -419,7 +442,8 @@ async function runMeasured(
 async function runScenario(id: ScenarioId, rounds: number): Promise<void> {
   const samples = emptySamples();
   results.set(id, samples);
-  const servers = SERVER_KEYS.filter((s) => s !== "py" || python !== null);
+  // The course's Python server answers one request per connection: it has no keep-alive run.
+  const servers = SERVER_KEYS.filter((s) => s !== "py" || (python !== null && id !== "appka"));
   const budget = retryBudget(rounds * servers.length, id);
   for (let round = 1; round <= rounds; round++) {
     for (const server of servers) {
@@ -547,6 +571,7 @@ function fmtFigure(id: ScenarioId, v: number): string {
     case "echo256k":
       return `${v.toFixed(0)} MB/s`;
     case "app":
+    case "appka":
       return `${(v / 1000).toFixed(2)}k req/s`;
     case "select":
       return `${v.toFixed(2)}x`;
@@ -580,6 +605,7 @@ function medianOf(id: ScenarioId, server: ServerKey, f: (r: Fields | null) => nu
 }
 
 function serverCell(id: ScenarioId, server: ServerKey, v: number): string {
+  if (server === "py" && id === "appka") return "n/a";
   if (server === "py" && python === null) return "absent";
   const samples = results.get(id)?.[server] ?? [];
   if (samples.length > 0 && samples.every((s) => s === null)) return "FAILED";
@@ -609,7 +635,7 @@ function throughputRow(
     net: serverCell(id, "net", net),
     py: serverCell(id, "py", py),
     vsNet: fmtRatio(ours / net),
-    vsPy: python === null ? "n/a" : fmtRatio(ours / py),
+    vsPy: python === null || id === "appka" ? "n/a" : fmtRatio(ours / py),
     checks,
   };
 }
@@ -674,14 +700,16 @@ function printTable(rows: Row[]): void {
     r.py,
     r.vsNet,
     r.vsPy,
-    r.checks.map((c) => c.label).join(", "),
-    r.checks
-      .map((c) =>
-        c.label.includes("Python") && python === null
-          ? "n/a"
-          : checkText(c, c.label.includes("kB") ? "kB" : "x"),
-      )
-      .join(", "),
+    r.checks.length === 0 ? "—" : r.checks.map((c) => c.label).join(", "),
+    r.checks.length === 0
+      ? "—"
+      : r.checks
+          .map((c) =>
+            c.label.includes("Python") && python === null
+              ? "n/a"
+              : checkText(c, c.label.includes("kB") ? "kB" : "x"),
+          )
+          .join(", "),
   ]);
   const widths = header.map((h, i) =>
     Math.max(h.length, ...body.map((row) => (row[i] ?? "").length)),
@@ -695,7 +723,7 @@ function printTable(rows: Row[]): void {
 
 function printCpuTable(): void {
   const rows: string[][] = [];
-  for (const id of ["echo100", "echo10k", "echo256k", "app"] as const) {
+  for (const id of ["echo100", "echo10k", "echo256k", "app", "appka"] as const) {
     const samples = results.get(id);
     if (samples === undefined) continue;
     for (const server of SERVER_KEYS) {
@@ -818,6 +846,12 @@ if (results.has("echo256k")) {
 if (results.has("app")) {
   rows.push(throughputRow("app", "app protocol, one-shot, 50 at a time", 0.9, 1.3));
 }
+if (results.has("appka")) {
+  rows.push(throughputRow("appka", "app protocol, keep-alive, 50 connections", null, null));
+  notes.push(
+    "app protocol, keep-alive: each connection sends its next request once the reply is in (app-server --keep-alive, net-app --keep-alive). No target: it shows what many requests per connection buy. The course's Python server closes after one request (n/a).",
+  );
+}
 if (results.has("select")) rows.push(selectRow());
 
 const elapsed = (Date.now() - started.getTime()) / 1000;
@@ -830,6 +864,7 @@ if (
   results.has("echo10k") ||
   results.has("echo256k") ||
   results.has("app") ||
+  results.has("appka") ||
   sat !== undefined
 ) {
   console.log("");

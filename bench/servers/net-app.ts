@@ -1,7 +1,8 @@
 // net-app.ts — the baseline server of the course's application protocol on plain `node:net`: read one request
 // frame (lib/protocol.ts's FrameDecoder), answer it as lib/libserver.ts does (same answer functions, same
-// framing), then close. No selector, no socket emulation, no printing.
-// Usage: net-app.ts <host> <port>; prints `Listening on ('HOST', PORT)` once listening.
+// framing), then close. No selector, no socket emulation, no printing. With --keep-alive, answer every frame in
+// order and leave the connection open (as app-server.ts --keep-alive does).
+// Usage: net-app.ts [--keep-alive] <host> <port>; prints `Listening on ('HOST', PORT)` once listening.
 import * as net from "node:net";
 
 import { createResponseBinaryContent, createResponseJsonContent } from "../../lib/libserver.ts";
@@ -10,9 +11,20 @@ import {
   FrameDecoder,
   createMessage,
   decodeJsonContent,
+  type Frame,
 } from "../../lib/protocol.ts";
 
-const [host = "127.0.0.1", port = "0"] = process.argv.slice(2);
+const args = process.argv.slice(2);
+const keepAlive = args.includes("--keep-alive");
+const [host = "127.0.0.1", port = "0"] = args.filter((a) => a !== "--keep-alive");
+
+function answer(frame: Frame): Buffer {
+  const response =
+    frame.header["content-type"] === JSON_CONTENT_TYPE
+      ? createResponseJsonContent(decodeJsonContent(frame))
+      : createResponseBinaryContent(frame.content);
+  return createMessage(response);
+}
 
 const server = net.createServer((socket) => {
   const decoder = new FrameDecoder();
@@ -24,14 +36,15 @@ const server = net.createServer((socket) => {
     if (answered) return;
     try {
       decoder.push(chunk);
+      if (keepAlive) {
+        for (let frame = decoder.next(); frame !== null; frame = decoder.next())
+          socket.write(answer(frame));
+        return;
+      }
       const frame = decoder.next();
       if (frame === null) return;
       answered = true;
-      const response =
-        frame.header["content-type"] === JSON_CONTENT_TYPE
-          ? createResponseJsonContent(decodeJsonContent(frame))
-          : createResponseBinaryContent(frame.content);
-      socket.end(createMessage(response));
+      socket.end(answer(frame));
     } catch (e) {
       console.error(`net-app: ${e instanceof Error ? e.message : String(e)}`);
       socket.destroy();

@@ -114,12 +114,14 @@ export class ConnectionLimits {
 
   /** The options a new connection's `Message` gets: the content limit, the deadline, the close hook. */
   messageOptions(options: MessageOptions = {}): MessageOptions {
-    const { log, keepAlive } = options;
     const { maxContentLength, idleTimeout } = this.limits;
-    const onClose = (this.onClose ??= this.closed.bind(this));
-    return log === undefined
-      ? { keepAlive: keepAlive ?? false, maxContentLength, idleTimeout, onClose }
-      : { log, keepAlive: keepAlive ?? false, maxContentLength, idleTimeout, onClose };
+    return {
+      log: options.log,
+      keepAlive: options.keepAlive ?? false,
+      maxContentLength,
+      idleTimeout,
+      onClose: (this.onClose ??= this.closed.bind(this)),
+    };
   }
 
   /** A connection was accepted and its message made. */

@@ -50,7 +50,7 @@ export type MessageSelector = BaseSelector<NonBlockingSocket, Message | null>;
 /** Options shared by both sides' `Message`. */
 export interface MessageOptions {
   /** How the course's lines are printed (default {@link print}); quiet mode passes `printer(true)`. */
-  readonly log?: Print;
+  readonly log?: Print | undefined;
   /** Largest `content-length` accepted (default: no limit, as the course). */
   readonly maxContentLength?: number;
   /**

@@ -671,7 +671,7 @@ export class DefaultSelector<D = unknown, F extends FileObj = NonBlockingSocket>
     // early ends the wait spuriously, and select() waits again for the rest.
     if (this.timer === null || due < this.timerDue) {
       if (this.timer !== null) clearTimeout(this.timer);
-      this.timer = setTimeout(this.onTimer, due === Infinity ? FOREVER_MS : Math.max(0, ms ?? 0));
+      this.timer = setTimeout(this.onTimer, ms === null ? FOREVER_MS : Math.max(0, ms));
       this.timerDue = due;
     } else this.timer.ref();
     return new Promise<void>((resolve, reject) => {

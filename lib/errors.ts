@@ -213,6 +213,7 @@ export function fromErrno(code: number): OSError {
 const EAI_TEXT = new Map<number, string>([
   [-2, "Name or service not known"],
   [-3, "Temporary failure in name resolution"],
+  [-9, "Address family for hostname not supported"],
 ]);
 const EAI_BY_CODE = new Map<string, number>([
   ["ENOTFOUND", -2],

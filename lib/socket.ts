@@ -43,6 +43,7 @@
  * @module
  */
 import { inspect } from "node:util";
+import { lookup } from "node:dns";
 import * as net from "node:net";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -114,6 +115,8 @@ export type UnixAddress = string;
 /** Any socket address. */
 export type Address = InetAddress | Inet6Address | UnixAddress;
 
+/** getaddrinfo()'s EAI_ADDRFAMILY, as Python's `socket.gaierror` numbers it. */
+const EAI_ADDRFAMILY = -9;
 /** Most output gathered from several send()s before it is handed to Node in one write. */
 const GATHER_LIMIT = 64 * 1024;
 /** A write no longer than this fits in one TCP segment on any network (IPv6's smallest MTU is 1280). */
@@ -636,7 +639,15 @@ class SocketCore implements Selectable, Flushable {
       options.host = target.host;
       options.port = target.port;
     }
-    server.listen(options);
+    if (options.host !== undefined && net.isIP(options.host) === 0) {
+      // Node would look a host name up in any family (`localhost` may give ::1 to an AF_INET socket): look it up
+      // in the socket's own, as Python's bind() does (a name without an address there: gaierror -2).
+      lookup(options.host, { family: this.family === AF_INET6 ? 6 : 4 }, (err, address) => {
+        if (this.server !== server || this.state !== "listening") return; // closed meanwhile
+        if (err) server.emit("error", err);
+        else server.listen({ ...options, host: address });
+      });
+    } else server.listen(options);
     // A listening socket does not keep a program alive by itself (see `attach`).
     server.unref();
   }
@@ -666,8 +677,9 @@ class SocketCore implements Selectable, Flushable {
     this.discard();
     const stream = this.stream;
     if (stream) {
-      // As the kernel does: unread data means the peer gets a reset; otherwise what was sent still goes out.
-      if (unread) stream.resetAndDestroy();
+      // As the kernel does: unread data means a TCP peer gets a reset; otherwise what was sent still goes out.
+      // Node can reset only TCP: an AF_UNIX peer sees end of stream (Linux gives it ECONNRESET once).
+      if (unread && this.family !== AF_UNIX) stream.resetAndDestroy();
       else {
         this.flushQueued(true);
         stream.destroySoon();
@@ -677,7 +689,7 @@ class SocketCore implements Selectable, Flushable {
     this.queuedBytes = 0;
     if (this.server) {
       this.server.close();
-      for (const conn of this.pending) conn.stream?.resetAndDestroy();
+      for (const conn of this.pending) abort(conn.stream, this.family);
       this.pending.length = 0;
     }
     this.watchers.notify();
@@ -793,6 +805,13 @@ class Waiter implements Watcher, Interruptible {
   }
 }
 
+/** Drop a connection at once: a TCP peer gets a reset, an AF_UNIX one (Node cannot reset a pipe) end of stream. */
+function abort(stream: net.Socket | null, family: number): void {
+  if (stream === null) return;
+  if (family === AF_UNIX) stream.destroy();
+  else stream.resetAndDestroy();
+}
+
 /** Python's exception for `code`, with a note for a person where one helps (see `PythonException.notes`). */
 function explained(code: number): OSError {
   const error = fromErrno(code);
@@ -885,6 +904,10 @@ function normalize(family: number, address: Address, fn: string): NormalizedAddr
     throw new TypeError(`str, bytes or bytearray expected, not ${typeName(host)}`);
   if (!Number.isInteger(port))
     throw new TypeError(`'${typeName(port)}' object cannot be interpreted as an integer`);
+  // Python resolves the host for the socket's family before it checks the port: an IP literal of the other
+  // family is `gaierror(-9, 'Address family for hostname not supported')` (getaddrinfo's EAI_ADDRFAMILY).
+  // An IPv4-mapped IPv6 address (`::ffff:127.0.0.1`) is IPv6.
+  if (v6 ? net.isIPv4(host) : net.isIPv6(host)) throw fromErrno(EAI_ADDRFAMILY);
   if (port < 0 || port > 65535) throw new OverflowError(`${fn}(): port must be 0-65535.`);
   return { kind: "inet", host: host === "" ? (v6 ? "::" : "0.0.0.0") : host, port };
 }

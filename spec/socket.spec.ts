@@ -25,6 +25,7 @@ import {
   OverflowError,
   TimeoutError,
   ValueError,
+  gaierror,
 } from "../lib/errors.ts";
 import { repr } from "../lib/repr.ts";
 import { EVENT_READ, EVENT_WRITE } from "../lib/selectors.ts";
@@ -1245,6 +1246,81 @@ describe.skipIf(!(await hasIPv6Loopback()))("IPv6", () => {
   });
 });
 
+describe("address family of an IP literal", () => {
+  // CPython 3.11 on Linux: socket(AF_INET).bind(("::1", 0)) and socket(AF_INET6).connect(("127.0.0.1", 1)) raise
+  // gaierror(-9, 'Address family for hostname not supported'), before the port is checked and before EBADF.
+  const FAMILY = "Address family for hostname not supported";
+
+  it("AF_INET refuses an IPv6 literal in bind, connect and connect_ex", async () => {
+    const s = newSocket(socket.AF_INET);
+    expectOSError(
+      thrown(() => {
+        s.bind([HOST6, 0]);
+      }),
+      gaierror,
+      -9,
+      FAMILY,
+    );
+    expectOSError(
+      thrown(() => {
+        s.bind([HOST6, 70000]);
+      }),
+      gaierror,
+      -9,
+      FAMILY,
+    );
+    expectOSError(await rejection(s.connect([HOST6, 1])), gaierror, -9, FAMILY);
+    expectOSError(await rejection(s.connectEx([HOST6, 1])), gaierror, -9, FAMILY);
+    expectOSError(
+      thrown(() => {
+        s.setblocking(false).connectEx(["::ffff:127.0.0.1", 1]);
+      }),
+      gaierror,
+      -9,
+      FAMILY,
+    );
+    s.close();
+    expectOSError(
+      thrown(() => {
+        s.bind([HOST6, 0]);
+      }),
+      gaierror,
+      -9,
+      FAMILY,
+    );
+  });
+
+  it("AF_INET6 refuses an IPv4 literal, and takes an IPv4-mapped one", async () => {
+    const s = newSocket(socket.AF_INET6);
+    expectOSError(
+      thrown(() => {
+        s.bind([HOST, 0]);
+      }),
+      gaierror,
+      -9,
+      FAMILY,
+    );
+    expectOSError(await rejection(s.connect([HOST, 1, 0, 0])), gaierror, -9, FAMILY);
+    s.bind(["::ffff:127.0.0.1", 0]);
+    await s.listen();
+    expect(s.getsockname()).toEqual(["::ffff:127.0.0.1", expect.any(Number), 0, 0]);
+  });
+
+  it("a host name is looked up in the socket's family: `localhost` never gives an AF_INET6 socket an IPv4 address", async () => {
+    // Node's listen() looks a name up in any family. Python's bind() asks getaddrinfo() for AF_INET6 only: `::1`
+    // where the hosts file maps localhost to it, else gaierror(-2, 'Name or service not known').
+    const s = newSocket(socket.AF_INET6);
+    s.bind(["localhost", 0]);
+    try {
+      await s.listen();
+    } catch (e) {
+      expectOSError(e, gaierror, -2, "Name or service not known");
+      return;
+    }
+    expect(s.getsockname()).toEqual([HOST6, expect.any(Number), 0, 0]);
+  });
+});
+
 describe("AF_UNIX", () => {
   async function tempPath(name: string): Promise<string> {
     const dir = await mkdtemp(join(tmpdir(), "socket-spec-"));
@@ -1321,6 +1397,43 @@ describe("AF_UNIX", () => {
     expect(repr(await recvExactly(a, 4))).toBe("b'b->a'");
     a.close();
     expect(repr(await b.recv(10))).toBe("b''");
+  });
+
+  it("close() with unread data works on socketpair() and AF_UNIX sockets; the peer sees end of stream", async () => {
+    // Node can reset only TCP (resetAndDestroy() threw ERR_INVALID_HANDLE_TYPE on a pipe and left it open).
+    const [a, b] = await socket.socketpair();
+    track(a);
+    track(b);
+    await a.sendall(bytes("unread"));
+    await until(b, EVENT_READ);
+    b.close();
+    expect(b.fileno()).toBe(-1);
+    expect(repr(await within(a.recv(10), "a sees end of stream"))).toBe("b''");
+
+    const path = await tempPath("unread.sock");
+    const l = newSocket(socket.AF_UNIX);
+    l.bind(path);
+    await l.listen();
+    const c = newSocket(socket.AF_UNIX);
+    const [[conn]] = await Promise.all([l.accept(), c.connect(path)]);
+    track(conn);
+    await conn.sendall(bytes("unread"));
+    await until(c, EVENT_READ);
+    c.close();
+    expect(repr(await within(conn.recv(10), "conn sees end of stream"))).toBe("b''");
+  });
+
+  it("close() of an AF_UNIX listener with a connection not yet accepted works; the peer sees end of stream", async () => {
+    const path = await tempPath("pending.sock");
+    const l = newSocket(socket.AF_UNIX);
+    l.bind(path);
+    await l.listen();
+    const c = newSocket(socket.AF_UNIX);
+    await c.connect(path);
+    await until(l, EVENT_READ);
+    l.close();
+    expect(l.fileno()).toBe(-1);
+    expect(repr(await within(c.recv(10), "c sees end of stream"))).toBe("b''");
   });
 });
 

@@ -3,7 +3,9 @@ import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["node_modules/", "docs/api/", "coverage/", "bench/build/"] },
+  {
+    ignores: ["node_modules/", "docs/api/", "coverage/", "bench/build/", "dist/", ".ci/consumer/"],
+  },
   js.configs.recommended,
   ...tseslint.configs.strictTypeChecked,
   ...tseslint.configs.stylisticTypeChecked,

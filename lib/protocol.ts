@@ -88,7 +88,8 @@ export class ProtocolError extends Error {
   /** Which rule was broken. */
   readonly code: ProtocolErrorCode;
 
-  constructor(code: ProtocolErrorCode, message: string, options?: ErrorOptions) {
+  /** `options.cause` is the error that led to this one, as `Error`'s own option (ES2022). */
+  constructor(code: ProtocolErrorCode, message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.code = code;
   }

@@ -5,6 +5,7 @@ import { basename } from "node:path";
 
 import { DEMO_FLAGS, demoArgs, exitWithUsage, parsePort } from "../lib/cli.ts";
 import { KeyboardInterrupt } from "../lib/errors.ts";
+import { explorerFromFlags } from "../lib/explorer.ts";
 import * as libclient from "../lib/libclient.ts";
 import { printer } from "../lib/print.ts";
 import { repr } from "../lib/repr.ts";
@@ -62,6 +63,8 @@ if (!Number.isSafeInteger(repeat) || repeat < 1 || (repeat > 1 && !keepAlive)) {
 /** Python's `print`; `-q` keeps the per-message lines quiet. */
 const print = printer(values.quiet);
 const timeline = values.timeline ? new Timeline(sel) : null;
+const explorer = explorerFromFlags(sel, values);
+if (typeof explorer === "string") exitWithUsage(usage, explorer);
 const request = createRequest(action, value);
 startConnection(host, port, request);
 
@@ -88,4 +91,5 @@ try {
 } finally {
   sel.close();
   if (timeline) console.log(`\n${timeline.render()}`);
+  if (explorer) console.log(explorer.save());
 }

@@ -5,6 +5,7 @@ import { basename } from "node:path";
 
 import { DEMO_FLAGS, demoArgs, exitWithUsage, listenOrExit, parsePort } from "../lib/cli.ts";
 import { KeyboardInterrupt } from "../lib/errors.ts";
+import { explorerFromFlags } from "../lib/explorer.ts";
 import * as libserver from "../lib/libserver.ts";
 import { ConnectionLimits, LIMIT_FLAGS, limitsFromFlags } from "../lib/limits.ts";
 import { printer } from "../lib/print.ts";
@@ -44,6 +45,8 @@ if (typeof limitValues === "string") exitWithUsage(usage, limitValues);
 /** Python's `print`; `-q` keeps the per-message lines quiet. */
 const print = printer(values.quiet);
 const timeline = values.timeline ? new Timeline(sel) : null;
+const explorer = explorerFromFlags(sel, values);
+if (typeof explorer === "string") exitWithUsage(usage, explorer);
 const keepAlive = values["keep-alive"] ?? false;
 
 const lsock = socket.socket(socket.AF_INET, socket.SOCK_STREAM);
@@ -80,4 +83,5 @@ try {
 } finally {
   sel.close();
   if (timeline) console.log(`\n${timeline.render()}`);
+  if (explorer) console.log(explorer.save());
 }

@@ -4,6 +4,7 @@ import { basename } from "node:path";
 
 import { DEMO_FLAGS, demoArgs, exitWithUsage, parsePort } from "../lib/cli.ts";
 import { KeyboardInterrupt } from "../lib/errors.ts";
+import { explorerFromFlags } from "../lib/explorer.ts";
 import { printer } from "../lib/print.ts";
 import { repr } from "../lib/repr.ts";
 import * as selectors from "../lib/selectors.ts";
@@ -87,6 +88,8 @@ if (!Number.isSafeInteger(numConns)) {
 /** Python's `print`; `-q` keeps the per-message lines quiet. */
 const print = printer(values.quiet);
 const timeline = values.timeline ? new Timeline(sel) : null;
+const explorer = explorerFromFlags(sel, values);
+if (typeof explorer === "string") exitWithUsage(usage, explorer);
 startConnections(host, port, numConns);
 
 try {
@@ -106,4 +109,5 @@ try {
 } finally {
   sel.close();
   if (timeline) console.log(`\n${timeline.render()}`);
+  if (explorer) console.log(explorer.save());
 }

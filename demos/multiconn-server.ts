@@ -4,6 +4,7 @@ import { basename } from "node:path";
 
 import { DEMO_FLAGS, demoArgs, exitWithUsage, listenOrExit, parsePort } from "../lib/cli.ts";
 import { KeyboardInterrupt } from "../lib/errors.ts";
+import { explorerFromFlags } from "../lib/explorer.ts";
 import { printer } from "../lib/print.ts";
 import { repr } from "../lib/repr.ts";
 import * as selectors from "../lib/selectors.ts";
@@ -64,6 +65,8 @@ if (typeof port === "string") exitWithUsage(usage, port);
 /** Python's `print`; `-q` keeps the per-message lines quiet. */
 const print = printer(values.quiet);
 const timeline = values.timeline ? new Timeline(sel) : null;
+const explorer = explorerFromFlags(sel, values);
+if (typeof explorer === "string") exitWithUsage(usage, explorer);
 const lsock = socket.socket(socket.AF_INET, socket.SOCK_STREAM);
 lsock.bind([host, port]);
 await listenOrExit(lsock);
@@ -87,4 +90,5 @@ try {
 } finally {
   sel.close();
   if (timeline) console.log(`\n${timeline.render()}`);
+  if (explorer) console.log(explorer.save());
 }

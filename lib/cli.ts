@@ -28,13 +28,18 @@ export interface DemoArgs<V> {
 
 /**
  * The flags every selector demo accepts: `-q`/`--quiet` prints no per-message lines; `--timeline` prints, at
- * exit, which sockets each `select()` reported (`timeline.ts`).
+ * exit, which sockets each `select()` reported (`timeline.ts`); `--explore FILE` writes, at exit, a page that
+ * steps through the run (`explorer.ts`), recording at most `--explore-limit N` turns (default 10,000).
  */
 export const DEMO_FLAGS = {
   /** `-q`, `--quiet` */
   quiet: { type: "boolean", short: "q" },
   /** `--timeline` */
   timeline: { type: "boolean" },
+  /** `--explore FILE` */
+  explore: { type: "string" },
+  /** `--explore-limit N` */
+  "explore-limit": { type: "string" },
 } as const satisfies FlagsConfig;
 
 /**

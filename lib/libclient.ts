@@ -12,7 +12,12 @@
  *    `keepAlive` and `repeat` options (beyond the course), send the request again on the same connection.
  * @module
  */
-import { Message as BaseMessage, type MessageOptions, type MessageSelector } from "./message.ts";
+import {
+  Message as BaseMessage,
+  type MessageOptions,
+  type MessagePhase,
+  type MessageSelector,
+} from "./message.ts";
 import {
   JSON_CONTENT_TYPE,
   createMessage,
@@ -80,6 +85,14 @@ export class Message extends BaseMessage {
 
   protected processContent(): void {
     this.processResponse();
+  }
+
+  /** The phase (see {@link MessagePhase}): `request not queued`, `request queued`, then reading the response. */
+  override get phase(): MessagePhase {
+    if (this.sock === null) return super.phase;
+    if (!this.requestQueued) return "request not queued";
+    if (this.sendBuffer.length > 0) return "request queued";
+    return this.contentRead ? "response read" : super.phase;
   }
 
   /** The course's `write`: queue the request once, send, then listen for read events only. */

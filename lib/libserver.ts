@@ -18,7 +18,12 @@
  * @module
  */
 import { AttributeError } from "./errors.ts";
-import { Message as BaseMessage, type MessageOptions, type MessageSelector } from "./message.ts";
+import {
+  Message as BaseMessage,
+  type MessageOptions,
+  type MessagePhase,
+  type MessageSelector,
+} from "./message.ts";
 import {
   JSON_CONTENT_TYPE,
   createMessage,
@@ -117,6 +122,13 @@ export class Message extends BaseMessage {
 
   protected processContent(): void {
     this.processRequest();
+  }
+
+  /** The phase (see {@link MessagePhase}): reading the request, then `request read`, `response queued`, `response sent`. */
+  override get phase(): MessagePhase {
+    if (this.sock === null || !this.contentRead) return super.phase;
+    if (!this.responseCreated) return "request read";
+    return this.sendBuffer.length > 0 ? "response queued" : "response sent";
   }
 
   /** The course's `write`: create the response once the request is in, send, close when all is sent. */

@@ -69,6 +69,32 @@ export interface MessageOptions {
 const RECV_SIZE = 4096;
 const EMPTY = Buffer.alloc(0);
 
+/**
+ * Where a connection's {@link Message} stands (beyond the course: `explorer.ts` shows it turn by turn). Reading a
+ * frame goes `proto-header` → `JSON header` → `content`, each phase waiting for its bytes; the server then has
+ * `request read` → `response queued` → `response sent`, the client `request not queued` → `request queued` before
+ * it reads, and `response read` after; `failed` once a frame was refused; `closed` after `close()`.
+ */
+export type MessagePhase =
+  | "request not queued"
+  | "request queued"
+  | "proto-header"
+  | "JSON header"
+  | "content"
+  | "request read"
+  | "response queued"
+  | "response sent"
+  | "response read"
+  | "failed"
+  | "closed";
+
+const READING_PHASES = {
+  protoheader: "proto-header",
+  jsonheader: "JSON header",
+  content: "content",
+  failed: "failed",
+} as const satisfies Record<string, MessagePhase>;
+
 /** The interest modes of the course's `_set_selector_events_mask`. */
 export type EventsMode = "r" | "w" | "rw";
 
@@ -124,6 +150,24 @@ export abstract class Message implements HandlerObject {
   /** The JSON header's length once the proto-header is read (the course's `_jsonheader_len`). */
   get jsonheaderLen(): number | null {
     return this.decoder.jsonheaderLen;
+  }
+
+  /**
+   * Beyond the course: the phase of the current frame (see {@link MessagePhase}); here, `closed` or the phase of
+   * the frame being read. Each side refines it with what it sends.
+   */
+  get phase(): MessagePhase {
+    return this.sock === null ? "closed" : READING_PHASES[this.decoder.state];
+  }
+
+  /** Beyond the course: bytes received and not yet taken by a phase (the course's `len(self._recv_buffer)`). */
+  get receivedBytes(): number {
+    return this.decoder.bufferedBytes;
+  }
+
+  /** Beyond the course: bytes queued and not yet sent (the course's `len(self._send_buffer)`). */
+  get queuedBytes(): number {
+    return this.sendBuffer.length;
   }
 
   /** The course's `process_events`: read on `EVENT_READ`, then write on `EVENT_WRITE`. */

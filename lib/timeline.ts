@@ -41,9 +41,11 @@ export class Timeline<F extends FileObj, D> {
   private readonly columns: Column[] = [];
   private calls = 0;
 
-  /** Start recording `selector`'s `select()` results (it takes the selector's one observer slot). */
+  /** Start recording `selector`'s `select()` results (after any observer the selector already had). */
   constructor(selector: DefaultSelector<D, F>) {
-    selector.onSelect = (ready) => {
+    const previous = selector.onSelect;
+    selector.onSelect = (ready, timeout) => {
+      previous?.(ready, timeout);
       this.record(ready);
     };
   }
@@ -102,11 +104,19 @@ export class Timeline<F extends FileObj, D> {
     const id = typeof fileobj === "object" && fileobj !== null ? fileobj : fd;
     let row = this.rows.get(id);
     if (row === undefined) {
-      row = { label: `fd ${fd} ${describe(fileobj)}`.trimEnd(), order: this.rows.size };
+      row = { label: socketLabel(fileobj, fd), order: this.rows.size };
       this.rows.set(id, row);
     }
     return row;
   }
+}
+
+/**
+ * How the timeline (and `explorer.ts`) names a registered file object: `fd 4 ('127.0.0.1', 55892)`, with the
+ * socket's peer address, or its own when it has no peer (a listening socket); `fd 4` for anything else.
+ */
+export function socketLabel(fileobj: unknown, fd: number): string {
+  return `fd ${fd} ${describe(fileobj)}`.trimEnd();
 }
 
 /** A socket's peer address, or its own address when listening; empty for anything else. */

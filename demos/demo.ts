@@ -1,8 +1,14 @@
 // demo.ts — the guided tour behind `npm run demo`: start the app-server on a free loopback port, send it the
 // course's requests with the app-client, show what each side printed, stop the server with Ctrl-C (SIGINT).
+// With --explore FILE, each program records its run and the tour writes them all as one page (explorer.ts).
 import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
+import { DEMO_FLAGS, demoArgs, exitWithUsage } from "../lib/cli.ts";
+import { exploreRequest, isRecording, writeExplorerPage, type Recording } from "../lib/explorer.ts";
 import * as socket from "../lib/socket.ts";
 
 const HOST = "127.0.0.1";
@@ -17,8 +23,30 @@ const REQUESTS: readonly [action: string, value: string][] = [
   ["find", "x"],
 ];
 
+const { argv, values, error } = demoArgs({
+  explore: DEMO_FLAGS.explore,
+  "explore-limit": DEMO_FLAGS["explore-limit"],
+});
+const usage = "Usage: npm run demo [-- --explore FILE [--explore-limit N]]";
+if (error !== null || argv.length !== 2) exitWithUsage(usage, error);
+const asked = exploreRequest(values);
+const explore = typeof asked === "string" ? exitWithUsage(usage, asked) : asked;
+/** Where the programs write their recordings, with --explore. */
+const recordings = explore === null ? null : mkdtempSync(join(tmpdir(), "selectors-ts-tour-"));
+let runs = 0;
+
 /** Run a demo script with the same TypeScript loader this process runs under. */
 function run(script: string, args: string[]): ChildProcess {
+  if (explore !== null && recordings !== null) {
+    runs += 1;
+    args = [
+      ...args,
+      "--explore",
+      join(recordings, `${runs}.json`),
+      "--explore-limit",
+      String(explore.limit),
+    ];
+  }
   return spawn(process.execPath, [...process.execArgv, here(script), ...args], {
     stdio: ["ignore", "pipe", "inherit"],
   });
@@ -60,9 +88,9 @@ class Lines {
     });
   }
 
-  /** The lines printed since the last call. */
+  /** The lines printed since the last call (but the line about a recording, with --explore). */
   fresh(): string {
-    const out = this.text.slice(this.shown);
+    const out = this.text.slice(this.shown).replace(/^Explorer recording written to .*\n/gm, "");
     this.shown = this.text.length;
     return out;
   }
@@ -117,3 +145,14 @@ const code = await closed(server);
 console.log(indent(serverLines.fresh()));
 console.log(`\nThe server exited with status ${code}. Run each side yourself: see README.md.`);
 process.exitCode = code === 0 ? 0 : 1;
+
+if (explore !== null && recordings !== null) {
+  const recorded: Recording[] = [];
+  for (let i = 1; i <= runs; i++) {
+    const recording: unknown = JSON.parse(readFileSync(join(recordings, `${i}.json`), "utf8"));
+    if (!isRecording(recording)) throw new Error(`run ${i} left no recording`);
+    recorded.push(recording);
+  }
+  rmSync(recordings, { recursive: true, force: true });
+  console.log(writeExplorerPage(explore.file, recorded));
+}

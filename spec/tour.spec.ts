@@ -1,11 +1,21 @@
 // `npm run demo`: the guided tour runs the app-server and five app-client requests, and exits 0.
-import { describe, expect, it } from "vitest";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 
+import { describe, expect, it, onTestFinished } from "vitest";
+
+import { isRecording } from "../lib/explorer.ts";
 import { tsDemo } from "./helpers/process.ts";
 
 describe("the guided demo (npm run demo)", () => {
-  it("shows both sides of each request and stops the server with Ctrl-C", async () => {
-    const tour = tsDemo("demo", []);
+  it("shows both sides of each request and stops the server with Ctrl-C (--explore: a page of all six runs)", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "tour-"));
+    onTestFinished(() => {
+      rmSync(dir, { recursive: true, force: true });
+    });
+    const page = join(dir, "tour.html");
+    const tour = tsDemo("demo", ["--explore", page]);
     const { code, stdout, stderr } = await tour.waitForExit(60_000);
     expect(stderr).toBe("");
     expect(code).toBe(0);
@@ -23,5 +33,23 @@ describe("the guided demo (npm run demo)", () => {
       expect(stdout).toContain(line);
     }
     expect(stdout.match(/^ {4}Closing connection to /gm)).toHaveLength(5);
+    expect(stdout).not.toContain("Explorer recording written to");
+    expect(stdout.trimEnd().split("\n").at(-1)).toBe(`Explorer page written to ${page} (6 runs)`);
+    const data = /<script type="application\/json" id="recordings">(.*?)<\/script>/s.exec(
+      readFileSync(page, "utf8"),
+    );
+    const runs: unknown = JSON.parse(data?.[1] ?? "null");
+    expect(Array.isArray(runs) && runs.every(isRecording)).toBe(true);
+    const programs = (Array.isArray(runs) ? runs : []).map((run: unknown) =>
+      isRecording(run) ? run.program.replace(/ \d+( |$)/, " PORT$1") : null,
+    );
+    expect(programs).toEqual([
+      "app-server.ts 127.0.0.1 PORT",
+      "app-client.ts 127.0.0.1 PORT search morpheus",
+      "app-client.ts 127.0.0.1 PORT search ring",
+      "app-client.ts 127.0.0.1 PORT search \u{1f436}",
+      "app-client.ts 127.0.0.1 PORT search neo",
+      "app-client.ts 127.0.0.1 PORT find x",
+    ]);
   }, 90_000);
 });

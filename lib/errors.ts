@@ -119,6 +119,10 @@ export class ConnectionResetError extends ConnectionError {}
 export class TimeoutError extends OSError {}
 /** Python's `InterruptedError` (errno 4 EINTR). */
 export class InterruptedError extends OSError {}
+/** Python's `PermissionError` (errno 1 EPERM, 13 EACCES): e.g. epoll refusing a regular file. */
+export class PermissionError extends OSError {}
+/** Python's `FileNotFoundError` (errno 2 ENOENT). */
+export class FileNotFoundError extends OSError {}
 /** Python's `socket.gaierror`: a host name that does not resolve (`[Errno -2] Name or service not known`). */
 export class gaierror extends OSError {}
 
@@ -187,6 +191,11 @@ function classFor(code: number): typeof OSError {
       return TimeoutError;
     case errno.EINTR:
       return InterruptedError;
+    case errno.EPERM:
+    case errno.EACCES:
+      return PermissionError;
+    case errno.ENOENT:
+      return FileNotFoundError;
     default:
       return OSError;
   }

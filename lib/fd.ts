@@ -38,6 +38,8 @@ export interface Selectable {
   watch(watcher: Watcher): void;
   /** Stop telling `watcher` about changes. */
   unwatch(watcher: Watcher): void;
+  /** A regular file: always ready, and refused by epoll (`EPERM`). */
+  readonly regularFile?: boolean;
 }
 
 /** A set of watchers: a source usually has one (its selector), kept in a field; more go in an array. */
@@ -83,9 +85,32 @@ let nextFd = 3;
 
 /** Take the lowest free fd for `owner`. */
 export function allocateFd(owner: Selectable | object): number {
-  const fd = freed.length > 0 ? heapPop() : nextFd++;
+  let fd = freed.length > 0 ? heapPop() : nextFd++;
+  // A number taken by allocateFdAt() (dup2 onto a high fd) is skipped.
+  while (table.has(fd)) fd = freed.length > 0 ? heapPop() : nextFd++;
   table.set(fd, owner);
   return fd;
+}
+
+/**
+ * Put `owner` at the given `fd` (stdin's 0, or the target of `dup2()`), taking it off the free list.
+ * @returns whether `fd` was free (when it was not, nothing changes).
+ */
+export function allocateFdAt(fd: number, owner: Selectable | object): boolean {
+  if (table.has(fd)) return false;
+  const i = freed.indexOf(fd);
+  if (i >= 0) {
+    // Rare (dup2 onto a freed number): take it out and restore the heap order.
+    freed.splice(i, 1);
+    freed.sort((a, b) => a - b);
+  }
+  table.set(fd, owner);
+  return true;
+}
+
+/** Whatever is open at `fd` (a socket's state, a pipe end, a file, a selector), or `undefined`. */
+export function ownerOfFd(fd: number): object | undefined {
+  return table.get(fd);
 }
 
 /** Give `fd` back; the next {@link allocateFd} may reuse it. */

@@ -6,6 +6,8 @@
 export * as socket from "./socket.ts";
 export * as selectors from "./selectors.ts";
 export * as errors from "./errors.ts";
+export * as os from "./os.ts";
+export * as sys from "./sys.ts";
 export * as protocol from "./protocol.ts";
 export * as libclient from "./libclient.ts";
 export * as libserver from "./libserver.ts";

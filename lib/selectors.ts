@@ -62,7 +62,7 @@ import {
 } from "./fd.ts";
 import { startWaiting, stopWaiting, type Interruptible } from "./keyboard-interrupt.ts";
 import { repr, reprSymbol, type Reprable } from "./repr.ts";
-import type { NonBlockingSocket } from "./socket.ts";
+import { BlockingSocket, type NonBlockingSocket } from "./socket.ts";
 
 /** Event bit: the file object is ready for reading (`recv`, `accept`). */
 export const EVENT_READ = 1;
@@ -211,6 +211,20 @@ function fileobjToFd(fileobj: unknown): number {
   return fd;
 }
 
+/**
+ * A socket in blocking mode cannot be driven by a selector here: its calls return Promises, so `recv()` after
+ * `select()` would hand the program a Promise instead of bytes. The type of `register()` refuses it; this is the
+ * same check at run time, for programs that are not type-checked.
+ */
+function checkNotBlocking(fileobj: unknown): void {
+  if (fileobj instanceof BlockingSocket) {
+    throw new ValueError(`${repr(fileobj)} is in blocking mode`).addNote(
+      "A selector watches non-blocking sockets: call setblocking(false) and register the socket it returns, " +
+        "as in sel.register(sock.setblocking(false), EVENT_READ, data).",
+    );
+  }
+}
+
 /** Python's check of `events`: `ValueError('Invalid events: 0')`, or TypeError for a non-integer. */
 function checkEvents(events: unknown): void {
   if (typeof events === "number" && !Number.isInteger(events)) {
@@ -258,12 +272,14 @@ export abstract class BaseSelector<F extends FileObj = FileObj, D = unknown> imp
   /**
    * Register a file object for events (`EVENT_READ`, `EVENT_WRITE`, or both) with optional data.
    * @returns the new key.
-   * @throws ValueError for bad events or a file object without a valid fd; KeyError when its fd is already
-   *   registered; whatever the implementation raises (the registration is then rolled back).
+   * @throws ValueError for bad events, a file object without a valid fd, or a socket in blocking mode (register
+   *   what `setblocking(false)` returns); KeyError when its fd is already registered; whatever the implementation
+   *   raises (the registration is then rolled back).
    */
   register(fileobj: F, events: number, ...rest: DataArg<D>): SelectorKey<F, D> {
     checkEvents(events);
     const key = new SelectorKey<F, D>(fileobj, this.fileobjLookup(fileobj), events, dataOf(rest));
+    checkNotBlocking(fileobj);
     if (this.fdToKey.has(key.fd)) {
       throw new KeyError(`${repr(fileobj)} (FD ${key.fd}) is already registered`).addNote(
         "A file object is registered once; use modify() to change its events or data, or unregister() it first.",
@@ -392,17 +408,26 @@ function dataOf<D>(rest: DataArg<D>): D {
   return (rest.length > 0 ? rest[0] : null) as D;
 }
 
-/** One registration of a {@link DefaultSelector}: watches its source and queues itself when told of a change. */
-class Registration<F extends FileObj, D> implements Watcher {
+/**
+ * One registration of a {@link PollLikeSelector}: watches its file object and queues itself when told of a change.
+ */
+export class Registration<F extends FileObj, D> implements Watcher {
+  /** In the selector's queue of registrations to re-check. */
   queued = false;
+  /** Unregistered (or the selector closed): never queued again. */
   removed = false;
 
+  /** @internal */
   constructor(
-    readonly selector: DefaultSelector<D, F>,
+    /** The selector it belongs to. */
+    readonly selector: PollLikeSelector<D, F>,
+    /** The current key (replaced by `modify()`). */
     public key: SelectorKey<F, D>,
+    /** The file object's readiness source (a socket, a pipe end, standard input, ...). */
     readonly source: Selectable,
   ) {}
 
+  /** The source's readiness may have changed: queue this registration for the next `select()`. */
   readinessChanged(): void {
     if (!this.queued && !this.removed) this.selector.enqueue(this);
   }
@@ -418,15 +443,20 @@ const MASK_NAMES = ["-", "R", "W", "RW"];
 /** How long a `select()` without timeout arms its keep-alive timer (Node's longest). */
 const FOREVER_MS = 0x7fffffff;
 
+/** `select(2)`'s limit: fds from this number up cannot be watched by a {@link SelectSelector}. */
+export const FD_SETSIZE = 1024;
+
 /**
- * The selector for our sockets (Python's `DefaultSelector`, which is epoll on Linux). `D` is the type of the
- * data kept in keys; `F` what may be registered — non-blocking sockets by default, as the course registers; use
- * `DefaultSelector<D, NonBlockingSocket | number>` to register raw fds too.
+ * What {@link EpollSelector}, {@link PollSelector} and {@link SelectSelector} share (CPython's `_PollLikeSelector`,
+ * here the base of all three): the waiting, the ready list, timeouts, `wakeup()` and Ctrl-C. The three differ only
+ * where CPython's do in what a program can see; use one of them, this class is not for direct use. `D` is the
+ * type of the data kept in keys; `F` what may be registered — non-blocking sockets by default, as the course
+ * registers; use `DefaultSelector<D, NonBlockingSocket | number>` to register raw fds too.
  *
- * Each registration watches its socket; a socket whose readiness may have changed queues its registration, and
+ * Each registration watches its file object; one whose readiness may have changed queues its registration, and
  * `select()` re-checks only the queued ones, keeping those still ready for the next call (level-triggered).
  */
-export class DefaultSelector<D = unknown, F extends FileObj = NonBlockingSocket>
+export abstract class PollLikeSelector<D = unknown, F extends FileObj = NonBlockingSocket>
   extends BaseSelector<F, D>
   implements Interruptible
 {
@@ -438,8 +468,13 @@ export class DefaultSelector<D = unknown, F extends FileObj = NonBlockingSocket>
   private readonly registrations = new Map<number, Registration<F, D>>();
   /** Registrations whose source changed or was ready at the last select(). */
   private queue: Registration<F, D>[] = [];
-  private fd: number;
-  private closed = false;
+  /** Closed by {@link close}. */
+  protected closed = false;
+  /**
+   * What a registered file object that has been closed since reports: 0 for epoll (a closed fd leaves the epoll
+   * set), `EVENT_READ | EVENT_WRITE` for poll (`POLLNVAL`, which CPython maps to both).
+   */
+  protected closedReadiness = 0;
   private wakeupPending = false;
   private selecting = false;
   private interrupted: KeyboardInterrupt | null = null;
@@ -456,28 +491,22 @@ export class DefaultSelector<D = unknown, F extends FileObj = NonBlockingSocket>
   /** When {@link timer} fires (`performance.now()` ms), or `Infinity` when it only keeps the process alive. */
   private timerDue = Infinity;
 
-  constructor() {
-    super();
-    this.fd = allocateFd(this);
-  }
-
-  /** The selector's own fd (the epoll fd, in Python). @throws ValueError once closed. */
-  fileno(): number {
-    this.checkOpen();
-    return this.fd;
-  }
-
   /**
-   * Wait until registered sockets are ready (see the module rules).
-   * @throws ValueError `I/O operation on closed epoll object` once closed; KeyboardInterrupt on Ctrl-C;
-   *   RuntimeError when another `select()` on this selector has not returned yet (a missing `await`).
+   * Wait until registered file objects are ready (see the module rules).
+   * @throws ValueError `I/O operation on closed epoll object` once an {@link EpollSelector} is closed;
+   *   KeyboardInterrupt on Ctrl-C; RuntimeError when another `select()` on this selector has not returned yet (a
+   *   missing `await`); what {@link SelectSelector} adds (an fd out of range, a closed file object).
    */
   async select(timeout: number | null = null): Promise<ReadyList<F, D>> {
     this.checkOpen();
+    this.checkRegistrations();
     if (this.selecting) {
       // Python cannot get here (one thread blocks in select()); in JavaScript it is a missing `await`.
       throw new RuntimeError("select() is already in progress on this selector");
     }
+    // Python's select(t) waits at most t from the call: the clock starts here, not after the first turn.
+    const deadline =
+      timeout === null || timeout <= 0 ? null : performance.now() + Math.ceil(timeout * 1000);
     this.selecting = true;
     startWaiting(this);
     try {
@@ -493,15 +522,15 @@ export class DefaultSelector<D = unknown, F extends FileObj = NonBlockingSocket>
       }
       // About to wait: nothing may stay queued.
       flushQueued(true);
-      const deadline = timeout === null ? null : performance.now() + Math.ceil(timeout * 1000);
       for (;;) {
         // Closed while this select() was pending (before or while it waited): nothing would wake it again.
         if (this.closed) return this.traced(timeout, ready);
+        // The time is up (also when a busy event loop used it up before the first turn came).
+        if (deadline !== null && performance.now() >= deadline) return this.traced(timeout, ready);
         await this.wait(deadline === null ? null : deadline - performance.now());
         this.throwIfInterrupted();
         ready = this.collect();
         if (this.takeWakeup() || ready.length > 0) return this.traced(timeout, ready);
-        if (deadline !== null && performance.now() >= deadline) return this.traced(timeout, ready);
       }
     } finally {
       this.selecting = false;
@@ -538,8 +567,7 @@ export class DefaultSelector<D = unknown, F extends FileObj = NonBlockingSocket>
 
   protected override implRegister(key: SelectorKey<F, D>): void {
     this.checkOpen();
-    const source = lookupFd(key.fd);
-    if (source === undefined) throw fromErrno(errno.EBADF);
+    const source = this.sourceOf(key.fd);
     if (trace.enabled)
       trace("register fd=%d events=%s", key.fd, MASK_NAMES[key.events] ?? key.events);
     const registration = new Registration(this, key, source);
@@ -575,8 +603,6 @@ export class DefaultSelector<D = unknown, F extends FileObj = NonBlockingSocket>
     this.registrations.clear();
     this.queue = [];
     this.closed = true;
-    releaseFd(this.fd);
-    this.fd = -1;
     this.wake();
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
@@ -587,13 +613,35 @@ export class DefaultSelector<D = unknown, F extends FileObj = NonBlockingSocket>
     this.onSelect?.(ready, timeout);
     if (trace.enabled) {
       const masks = ready.map(([key, mask]) => `${key.fd}:${MASK_NAMES[mask] ?? mask}`).join(" ");
-      trace("select(%s) epfd=%d -> [%s]", timeout ?? "None", this.fd, masks);
+      trace("select(%s) %s -> [%s]", timeout ?? "None", this.traceName(), masks);
     }
     return ready;
   }
 
-  private checkOpen(): void {
-    if (this.closed) throw new ValueError("I/O operation on closed epoll object");
+  /** How `NODE_DEBUG=selectors` names this selector in its `select()` lines (`epfd=3`). */
+  protected abstract traceName(): string;
+
+  /** Raise what the OS raises for a closed selector, if it does (epoll: `ValueError`). */
+  protected checkOpen(): void {
+    // poll and select keep working after close()
+  }
+
+  /** Check the registrations before a `select()` (what `select(2)` checks of its fd sets). */
+  protected checkRegistrations(): void {
+    // epoll and poll check nothing
+  }
+
+  /** The registrations, for the checks of a subclass. */
+  protected registered(): IterableIterator<Registration<F, D>> {
+    return this.registrations.values();
+  }
+
+  /**
+   * The open file object at `fd`, for a new registration. An fd that is not open: poll and select take it (and
+   * report it later as the OS does), epoll refuses it (`OSError: [Errno 9] Bad file descriptor`).
+   */
+  protected sourceOf(fd: number): Selectable {
+    return lookupFd(fd) ?? NOT_OPEN;
   }
 
   private throwIfInterrupted(): void {
@@ -625,7 +673,10 @@ export class DefaultSelector<D = unknown, F extends FileObj = NonBlockingSocket>
     for (const registration of queue) {
       const index = i++;
       if (!registration.removed) {
-        const bits = registration.source.readiness();
+        let bits = registration.source.readiness();
+        if (bits === 0 && this.closedReadiness !== 0 && registration.source.fileno() < 0) {
+          bits = this.closedReadiness;
+        }
         const key = registration.key;
         const mask = bits & key.events & (EVENT_READ | EVENT_WRITE);
         // epoll reports a hang-up even to a key that asked for neither READ nor WRITE (events 0 or 4, which
@@ -648,15 +699,24 @@ export class DefaultSelector<D = unknown, F extends FileObj = NonBlockingSocket>
   }
 
   /**
-   * One turn of Node's event loop: resolves from its check phase (`setImmediate`), after the I/O that was pending
-   * has come in.
+   * Let in the I/O that is pending now: resolves once Node's event loop has polled the kernel after this call.
+   *
+   * One `setImmediate` is not enough. Called from an I/O callback or its continuation (after any awaited call that
+   * Node completed from its poll phase), it runs in the same loop iteration's check phase, before the next poll,
+   * so bytes already in the kernel's receive queue would be seen one `select()` late. Two hops always pass
+   * through a poll phase: the second `setImmediate`, queued from the check phase, runs in the next iteration,
+   * after its poll. Then `select()` sees what the kernel had when it was called, as epoll does.
    */
   private nextTurn(): Promise<void> {
     return new Promise<void>((resolve) => {
       this.turnResolve = resolve;
-      setImmediate(this.endTurn);
+      setImmediate(this.secondHop);
     });
   }
+
+  private readonly secondHop = (): void => {
+    setImmediate(this.endTurn);
+  };
 
   private readonly endTurn = (): void => {
     const resolve = this.turnResolve;
@@ -701,3 +761,125 @@ export class DefaultSelector<D = unknown, F extends FileObj = NonBlockingSocket>
     }
   }
 }
+
+/** The source of a registered fd that is not open: never ready by itself, closed (`fileno()` is -1). */
+const NOT_OPEN: Selectable = {
+  fileno: () => -1,
+  readiness: () => 0,
+  watch: () => undefined,
+  unwatch: () => undefined,
+};
+
+/**
+ * Python's `selectors.EpollSelector`, and {@link DefaultSelector} (as on Linux). It has an fd of its own
+ * (`fileno()`), refuses an fd that is not open (`OSError: [Errno 9] Bad file descriptor`) and a regular file
+ * (`PermissionError: [Errno 1] Operation not permitted`, as `epoll_ctl(2)` does), forgets a file object closed
+ * while registered (it is never reported), and once closed raises `ValueError('I/O operation on closed epoll
+ * object')` from `select()`, `register()` and `fileno()`.
+ */
+export class EpollSelector<
+  D = unknown,
+  F extends FileObj = NonBlockingSocket,
+> extends PollLikeSelector<D, F> {
+  private fd: number;
+
+  constructor() {
+    super();
+    this.fd = allocateFd(this);
+  }
+
+  /** The selector's own fd (the epoll fd, in Python). @throws ValueError once closed. */
+  fileno(): number {
+    this.checkOpen();
+    return this.fd;
+  }
+
+  protected override checkOpen(): void {
+    if (this.closed) throw new ValueError("I/O operation on closed epoll object");
+  }
+
+  protected override sourceOf(fd: number): Selectable {
+    const source = lookupFd(fd);
+    if (source === undefined) throw fromErrno(errno.EBADF);
+    if (source.regularFile === true) {
+      throw fromErrno(errno.EPERM).addNote(
+        "epoll cannot watch a regular file (it is always ready): read it directly, or use a PollSelector.",
+      );
+    }
+    return source;
+  }
+
+  protected override implClose(): void {
+    super.implClose();
+    releaseFd(this.fd);
+    this.fd = -1;
+  }
+
+  protected override traceName(): string {
+    return `epfd=${this.fd}`;
+  }
+}
+
+/**
+ * Python's `selectors.PollSelector` (`poll(2)`). It has no fd of its own (no `fileno()`), takes any fd, keeps
+ * working after `close()`, and reports a file object closed while registered as ready for what it was registered
+ * for (`POLLNVAL`, which CPython maps to `EVENT_READ | EVENT_WRITE`) until it is unregistered.
+ */
+export class PollSelector<
+  D = unknown,
+  F extends FileObj = NonBlockingSocket,
+> extends PollLikeSelector<D, F> {
+  constructor() {
+    super();
+    this.closedReadiness = EVENT_READ | EVENT_WRITE;
+  }
+
+  protected override traceName(): string {
+    return "poll";
+  }
+}
+
+/**
+ * Python's `selectors.SelectSelector` (`select(2)`). It has no fd of its own (no `fileno()`); `select()` raises
+ * `ValueError('filedescriptor out of range in select()')` when an fd of {@link FD_SETSIZE} (1024) or more is
+ * registered, and `OSError: [Errno 9] Bad file descriptor` when a registered file object is not open; `modify()`
+ * with new events unregisters and registers again (so it checks the events, and a bad mask leaves the file
+ * object unregistered), as CPython's base implementation does.
+ */
+export class SelectSelector<
+  D = unknown,
+  F extends FileObj = NonBlockingSocket,
+> extends PollLikeSelector<D, F> {
+  /**
+   * Change the events and data of a registration, as CPython's `_BaseSelectorImpl.modify`: new events unregister
+   * and register again (a new key, the events checked); new data alone replaces the key; nothing new keeps it.
+   * @throws KeyError `… is not registered`; ValueError for bad events (the file object is then unregistered).
+   */
+  override modify(fileobj: F | number, events: number, ...rest: DataArg<D>): SelectorKey<F, D> {
+    const key = this.getMap()?.get(fileobj);
+    if (key === undefined) throw new KeyError(`${repr(fileobj)} is not registered`);
+    if (events === key.events) return super.modify(fileobj, events, ...rest);
+    this.unregister(fileobj);
+    return this.register(key.fileobj, events, ...rest);
+  }
+
+  protected override checkRegistrations(): void {
+    for (const registration of this.registered()) {
+      if (registration.key.fd >= FD_SETSIZE) {
+        throw new ValueError("filedescriptor out of range in select()").addNote(
+          `select(2) watches fds below FD_SETSIZE (${FD_SETSIZE}): use a PollSelector or the DefaultSelector.`,
+        );
+      }
+    }
+    for (const registration of this.registered()) {
+      if (registration.source.fileno() < 0) throw fromErrno(errno.EBADF);
+    }
+  }
+
+  protected override traceName(): string {
+    return "select";
+  }
+}
+
+/** Python's `selectors.DefaultSelector`: on Linux, the {@link EpollSelector}. */
+export { EpollSelector as DefaultSelector };

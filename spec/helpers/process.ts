@@ -105,6 +105,8 @@ export interface Program {
    * @throws Error when it is still running at the deadline; the message holds its output so far.
    */
   waitForExit(timeoutMs?: number): Promise<Exit>;
+  /** Write `text` (UTF-8) to the program's standard input. */
+  writeStdin(text: string): void;
   /** End the program's standard input (EOF). */
   closeStdin(): void;
   /**
@@ -134,6 +136,7 @@ class ChildProgram implements Program {
   #pid: number | undefined;
   #waiters = new Set<LineWaiter>();
   #closeStdin: () => void;
+  #writeStdin: (text: string) => void;
 
   constructor(command: string, args: readonly string[], options: SpawnOptions) {
     this.commandLine = [command, ...args].join(" ");
@@ -158,6 +161,9 @@ class ChildProgram implements Program {
     });
     this.#closeStdin = () => {
       child.stdin.end();
+    };
+    this.#writeStdin = (text) => {
+      child.stdin.write(text);
     };
     this.exited = new Promise<Exit>((resolve) => {
       const finish = (code: number | null, signal: NodeJS.Signals | null): void => {
@@ -264,6 +270,10 @@ class ChildProgram implements Program {
 
   closeStdin(): void {
     this.#closeStdin();
+  }
+
+  writeStdin(text: string): void {
+    this.#writeStdin(text);
   }
 
   async waitForExit(timeoutMs = 10_000): Promise<Exit> {

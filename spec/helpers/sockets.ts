@@ -163,8 +163,9 @@ export function assertWouldBlock(fn: () => unknown): void {
  * The selector is closed before returning.
  */
 export async function readiness(sock: FileLike): Promise<number> {
-  using sel = new DefaultSelector<null, FileLike>();
-  sel.register(sock, EVENT_READ | EVENT_WRITE);
+  using sel = new DefaultSelector<null, FileLike | number>();
+  // By fd: a selector takes a socket object only in non-blocking mode, and waiting must not change the mode.
+  sel.register(sock.fileno(), EVENT_READ | EVENT_WRITE);
   const ready = await sel.select(0);
   return ready[0]?.[1] ?? 0;
 }
@@ -179,8 +180,9 @@ export async function until(
   events: number,
   timeoutMs: number = WAIT_MS,
 ): Promise<number> {
-  using sel = new DefaultSelector<null, FileLike>();
-  sel.register(sock, EVENT_READ | EVENT_WRITE);
+  using sel = new DefaultSelector<null, FileLike | number>();
+  // By fd: a selector takes a socket object only in non-blocking mode, and waiting must not change the mode.
+  sel.register(sock.fileno(), EVENT_READ | EVENT_WRITE);
   const deadline = performance.now() + timeoutMs;
   let last = 0;
   for (;;) {

@@ -26,6 +26,7 @@
  * @module
  */
 import { fstatSync, readSync } from "node:fs";
+import { Socket } from "node:net";
 import { inspect } from "node:util";
 import { StringDecoder } from "node:string_decoder";
 
@@ -55,14 +56,17 @@ export class Stdin implements Selectable, Reprable {
   private closed = false;
   private file: boolean | null = null;
 
-  /** @internal */
-  constructor() {
+  /**
+   * @internal Programs use {@link stdin}. Tests may read another stream as if it were standard input (it is
+   * not a regular file, and fd 0 stays with `stdin`).
+   */
+  constructor(private readonly input: NodeJS.ReadableStream = process.stdin) {
     allocateFdAt(STDIN_FD, this);
   }
 
   /** A regular file (standard input redirected from one): always ready; epoll refuses it. */
   get regularFile(): boolean {
-    this.file ??= isRegularFile();
+    this.file ??= this.input === process.stdin && isRegularFile();
     return this.file;
   }
 
@@ -116,9 +120,9 @@ export class Stdin implements Selectable, Reprable {
     this.closed = true;
     if (ownerOfFd(STDIN_FD) === this) releaseFd(STDIN_FD);
     if (this.reading) {
-      process.stdin.off("data", this.onData);
-      process.stdin.off("end", this.onEnd);
-      process.stdin.pause();
+      this.input.off("data", this.onData);
+      this.input.off("end", this.onEnd);
+      this.input.pause();
     }
     this.watchers.notify();
   }
@@ -136,11 +140,12 @@ export class Stdin implements Selectable, Reprable {
   private startReading(): void {
     if (this.reading || this.closed || this.regularFile) return;
     this.reading = true;
-    const input = process.stdin;
+    const input = this.input;
     input.on("data", this.onData);
     input.on("end", this.onEnd);
     // Standard input does not keep the process alive by itself (a waiting select() does).
-    if ("unref" in input && typeof input.unref === "function") input.unref();
+    // (A terminal's or a pipe's stream is a net.Socket; a file's ends by itself.)
+    if (input instanceof Socket) input.unref();
   }
 
   /** A regular file is read synchronously, up to the next newline. */

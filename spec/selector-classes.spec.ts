@@ -6,6 +6,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { PassThrough } from "node:stream";
 import { setImmediate as nextTurn } from "node:timers/promises";
 
 import { afterEach, describe, expect, it, onTestFinished, vi } from "vitest";
@@ -30,7 +31,15 @@ import {
   SelectSelector,
 } from "../lib/selectors.ts";
 import * as socket from "../lib/socket.ts";
-import { PROJECT_ROOT, spawnProgram, tsDemo } from "./helpers/process.ts";
+import { Stdin } from "../lib/sys.ts";
+import {
+  PROJECT_ROOT,
+  type Program,
+  hasPython,
+  pythonPeer,
+  spawnProgram,
+  tsDemo,
+} from "./helpers/process.ts";
 import { freePort } from "./helpers/ports.ts";
 
 const TSX = `${PROJECT_ROOT}node_modules/.bin/tsx`;
@@ -323,30 +332,78 @@ function tryClose(fd: number): void {
 }
 
 describe("sys.stdin in a selector", () => {
-  it("the course's client extended to wait on the keyboard and the server at once", async () => {
-    const port = await freePort();
-    const server = tsDemo("multiconn-server", ["127.0.0.1", String(port)]);
-    await server.waitForLine(/^Listening on/);
-    const client = spawnProgram(TSX, [
-      "spec/fixtures/programs/keyboard-client.ts",
-      "127.0.0.1",
-      String(port),
+  const clients: [string, (port: number) => Program][] = [
+    [
+      "ours",
+      (port) =>
+        spawnProgram(TSX, ["spec/fixtures/programs/keyboard-client.ts", "127.0.0.1", String(port)]),
+    ],
+  ];
+  if (hasPython()) {
+    clients.push([
+      "the Python one (spec/peers/keyboard-client.py)",
+      (port) => pythonPeer("keyboard-client", ["127.0.0.1", String(port)]),
     ]);
-    await server.waitForLine(/^Accepted connection from/);
-    client.writeStdin("Hello, ");
-    // Half a line is not ready yet: the echo of the first line comes only after its end arrives.
-    client.writeStdin("world\n");
-    await client.waitForLine(/^Received b'Hello, world\\n'$/);
-    client.writeStdin("é\nsecond line\n");
-    await client.waitForLine(/second line\\n'$/);
-    client.closeStdin();
-    const exit = await client.waitForExit();
-    expect(exit.code).toBe(0);
-    expect(exit.stderr).toBe("");
-    const received = exit.stdout.split("\n").filter((line) => line.startsWith("Received"));
-    expect(received.join("").replaceAll("Received b'", "").replaceAll("'", "")).toBe(
-      "Hello, world\\n\\xc3\\xa9\\nsecond line\\n",
-    );
-    expect(exit.stdout.trimEnd().split("\n").at(-1)).toBe("Server closed the connection");
+  }
+  it.each(clients)(
+    "the course's client extended to wait on the keyboard and the server at once: %s",
+    async (_name, start) => {
+      const port = await freePort();
+      const server = tsDemo("multiconn-server", ["127.0.0.1", String(port)]);
+      await server.waitForLine(/^Listening on/);
+      const client = start(port);
+      await server.waitForLine(/^Accepted connection from/);
+      client.writeStdin("Hello, ");
+      client.writeStdin("world\n");
+      await client.waitForLine(/^Received b'Hello, world\\n'$/);
+      // One line at a time: Python's sys.stdin reads ahead into its own buffer, where select() cannot see it.
+      client.writeStdin("é\n");
+      await client.waitForLine(/^Received b'\\xc3\\xa9\\n'$/);
+      client.writeStdin("second line\n");
+      await client.waitForLine(/^Received b'second line\\n'$/);
+      client.closeStdin();
+      const exit = await client.waitForExit();
+      expect(exit.stdout).toBe(
+        [
+          "Received b'Hello, world\\n'",
+          "Received b'\\xc3\\xa9\\n'",
+          "Received b'second line\\n'",
+          "Server closed the connection",
+          "",
+        ].join("\n"),
+      );
+      expect(exit.stderr).toBe("");
+      expect(exit.code).toBe(0);
+    },
+  );
+
+  it("readiness and readline(): a half line is not ready (BlockingIOError where Python's would wait), end of file is", () => {
+    const input = new PassThrough();
+    const keyboard = new Stdin(input);
+    const told: number[] = [];
+    keyboard.watch({ readinessChanged: () => told.push(keyboard.readiness()) });
+    expect(keyboard.readiness()).toBe(0);
+    input.write("hal");
+    input.write(Buffer.from([0x66, 0x20, 0xc3])); // "f é": the é split between two reads
+    expect(keyboard.readiness()).toBe(0);
+    const error = raised(BlockingIOError, () => keyboard.readline());
+    expect(error.errno).toBe(11);
+    expect(error.notes.join("\n")).toContain("register sys.stdin with a selector");
+    input.write(Buffer.from([0xa9, 0x0a, 0x6c]));
+    expect(keyboard.readiness()).toBe(EVENT_READ);
+    expect(keyboard.readline()).toBe("half é\n");
+    expect(keyboard.readiness()).toBe(0);
+    input.end("ast");
+    return new Promise<void>((resolve) => {
+      input.once("end", () => {
+        expect(keyboard.readiness()).toBe(EVENT_READ);
+        expect(keyboard.readline()).toBe("last");
+        expect(keyboard.readline()).toBe("");
+        expect(told.at(-1)).toBe(EVENT_READ);
+        keyboard.close();
+        expect(() => keyboard.readline()).toThrow("I/O operation on closed file.");
+        resolve();
+      });
+    });
   });
 });

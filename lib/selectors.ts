@@ -440,6 +440,23 @@ export class Registration<F extends FileObj, D> implements Watcher {
 const trace = debuglog("selectors");
 const MASK_NAMES = ["-", "R", "W", "RW"];
 
+/**
+ * True while the program runs in the continuation of a `select()` that returned from Node's check phase: from
+ * that `select()`'s last turn until every microtask queued since has run. A `setImmediate` queued then runs in the
+ * next loop iteration, after its poll phase. Cleared by a `process.nextTick`, which Node runs only once the
+ * microtask queue is empty, always before the event loop moves on; a continuation that waits on anything else
+ * (an I/O callback, a timer, another immediate) resumes with it cleared.
+ */
+let inCheckPhase = false;
+
+function leaveCheckPhase(): void {
+  inCheckPhase = false;
+}
+
+function leaveCheckPhaseLater(): void {
+  process.nextTick(leaveCheckPhase);
+}
+
 /** How long a `select()` without timeout arms its keep-alive timer (Node's longest). */
 const FOREVER_MS = 0x7fffffff;
 
@@ -701,16 +718,18 @@ export abstract class PollLikeSelector<D = unknown, F extends FileObj = NonBlock
   /**
    * Let in the I/O that is pending now: resolves once Node's event loop has polled the kernel after this call.
    *
-   * One `setImmediate` is not enough. Called from an I/O callback or its continuation (after any awaited call that
-   * Node completed from its poll phase), it runs in the same loop iteration's check phase, before the next poll,
-   * so bytes already in the kernel's receive queue would be seen one `select()` late. Two hops always pass
-   * through a poll phase: the second `setImmediate`, queued from the check phase, runs in the next iteration,
-   * after its poll. Then `select()` sees what the kernel had when it was called, as epoll does.
+   * One `setImmediate` is not always enough. Called from an I/O callback or its continuation (after any awaited
+   * call that Node completed from its poll phase), it runs in the same loop iteration's check phase, before the
+   * next poll, so bytes already in the kernel's receive queue would be seen one `select()` late. A second
+   * `setImmediate`, queued from the check phase, runs in the next iteration, after its poll. Called in the
+   * continuation of a `select()` that returned from its check phase (the usual loop: select, handle the keys,
+   * select), the one `setImmediate` already runs in the next iteration, so one is enough (see
+   * {@link inCheckPhase}). Either way `select()` sees what the kernel had when it was called, as epoll does.
    */
   private nextTurn(): Promise<void> {
     return new Promise<void>((resolve) => {
       this.turnResolve = resolve;
-      setImmediate(this.secondHop);
+      setImmediate(inCheckPhase ? this.endTurn : this.secondHop);
     });
   }
 
@@ -721,6 +740,10 @@ export abstract class PollLikeSelector<D = unknown, F extends FileObj = NonBlock
   private readonly endTurn = (): void => {
     const resolve = this.turnResolve;
     this.turnResolve = null;
+    if (!inCheckPhase) {
+      inCheckPhase = true;
+      queueMicrotask(leaveCheckPhaseLater);
+    }
     resolve?.();
   };
 

@@ -17,6 +17,7 @@ import {
   type MessageOptions,
   type MessagePhase,
   type MessageSelector,
+  type MessageSocket,
 } from "./message.ts";
 import {
   JSON_CONTENT_TYPE,
@@ -26,7 +27,7 @@ import {
   type MessageParts,
 } from "./protocol.ts";
 import { jsonRepr, jsonStr } from "./repr.ts";
-import type { Address, NonBlockingSocket } from "./socket.ts";
+import type { Address } from "./socket.ts";
 
 /**
  * What the client sends, as app-client's `create_request` builds it: `type` `text/json` with a JSON-able
@@ -73,7 +74,7 @@ export class Message extends BaseMessage {
 
   constructor(
     selector: MessageSelector,
-    sock: NonBlockingSocket,
+    sock: MessageSocket,
     addr: Address,
     /** The request to send (the course's `request`). */
     readonly request: Request,

@@ -23,6 +23,7 @@ import {
   type MessageOptions,
   type MessagePhase,
   type MessageSelector,
+  type MessageSocket,
 } from "./message.ts";
 import {
   JSON_CONTENT_TYPE,
@@ -32,7 +33,7 @@ import {
   type MessageParts,
 } from "./protocol.ts";
 import { asJson, jsonStr } from "./repr.ts";
-import type { Address, NonBlockingSocket } from "./socket.ts";
+import type { Address } from "./socket.ts";
 
 /** The course's `request_search`: what a `search` request finds. */
 export const requestSearch: ReadonlyMap<string, string> = new Map([
@@ -113,7 +114,7 @@ export class Message extends BaseMessage {
   responseCreated = false;
   constructor(
     selector: MessageSelector,
-    sock: NonBlockingSocket,
+    sock: MessageSocket,
     addr: Address,
     options: MessageOptions = {},
   ) {

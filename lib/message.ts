@@ -29,8 +29,8 @@ import type { HandlerObject } from "./event-loop.ts";
 import { print, type Print } from "./print.ts";
 import { FrameDecoder, type JsonHeader } from "./protocol.ts";
 import { repr } from "./repr.ts";
-import { EVENT_READ, EVENT_WRITE, type BaseSelector } from "./selectors.ts";
-import type { Address, NonBlockingSocket } from "./socket.ts";
+import { EVENT_READ, EVENT_WRITE, type FileLike } from "./selectors.ts";
+import type { Address } from "./socket.ts";
 
 /**
  * The course's `RuntimeError("Peer closed.")`: the peer closed its side before a whole message came. A typed
@@ -44,8 +44,30 @@ export class PeerClosedError extends RuntimeError {
   }
 }
 
-/** A selector whose keys hold `Message`s (and `null` for the listening socket, on the server). */
-export type MessageSelector = BaseSelector<NonBlockingSocket, Message | null>;
+/**
+ * What a `Message` uses of its socket: a `NonBlockingSocket` has it all, and so can a test double,
+ * without a cast. `recv` and `send` behave as a non-blocking socket's: `BlockingIOError` when they would block,
+ * an empty Buffer from `recv` at end of stream.
+ */
+export interface MessageSocket extends FileLike {
+  /** Up to `bufsize` received bytes; empty at end of stream. @throws BlockingIOError when none are there. */
+  recv(bufsize: number): Buffer;
+  /** Take what fits of `data`; returns the count. @throws BlockingIOError when nothing fits. */
+  send(data: Uint8Array): number;
+  /** Close the socket. */
+  close(): void;
+}
+
+/**
+ * What a `Message` uses of its selector: a `BaseSelector` whose keys hold `Message`s (and `null` for the
+ * listening socket, on the server), such as `new DefaultSelector<Message | null>()`, or a test double.
+ */
+export interface MessageSelector {
+  /** Change the events (and data) of a registered socket (or fd). @throws KeyError when it is not registered. */
+  modify(fileobj: MessageSocket | number, events: number, data?: Message | null): unknown;
+  /** Forget a socket (or fd). @throws KeyError when it is not registered; ValueError for a closed one. */
+  unregister(fileobj: MessageSocket | number): unknown;
+}
 
 /** Options shared by both sides' `Message`. */
 export interface MessageOptions {
@@ -107,7 +129,7 @@ const EVENTS_BY_MODE: Readonly<Record<string, number>> = {
 /** The shared half of the course's `Message` (see the module rules). */
 export abstract class Message implements HandlerObject {
   /** The socket, until `close()` forgets it (the course sets `self.sock = None`). */
-  sock: NonBlockingSocket | null;
+  sock: MessageSocket | null;
   /** The current frame's JSON header once read (the course's `jsonheader`). */
   jsonheader: JsonHeader | null = null;
   /**
@@ -131,7 +153,7 @@ export abstract class Message implements HandlerObject {
   constructor(
     /** The selector the connection is registered with (the course's `selector`). */
     readonly selector: MessageSelector,
-    sock: NonBlockingSocket,
+    sock: MessageSocket,
     /** The peer's address, for the printed lines (the course's `addr`). */
     readonly addr: Address,
     options: MessageOptions = {},
@@ -332,7 +354,7 @@ export abstract class Message implements HandlerObject {
   }
 
   /** The socket; after `close()`, Python's `AttributeError` for using `None`, as the course would raise. */
-  protected socket(attribute = "recv"): NonBlockingSocket {
+  protected socket(attribute = "recv"): MessageSocket {
     if (this.sock === null) {
       throw new AttributeError(`'NoneType' object has no attribute '${attribute}'`);
     }

@@ -2,11 +2,23 @@ import { defineConfig } from "vitest/config";
 
 export default defineConfig({
   test: {
-    include: ["spec/**/*.spec.ts"],
     testTimeout: 20_000,
     hookTimeout: 20_000,
     // The JSON report lets .ci/run print a plain "N passed, N failed" closing line.
     reporters: ["default", "json"],
     outputFile: { json: ".vitest-results.json" },
+    projects: [
+      { extends: true, test: { name: "node:net", include: ["spec/**/*.spec.ts"] } },
+      {
+        // The socket and selector contract tests again, on the in-memory network (spec/helpers/wire.ts).
+        extends: true,
+        test: {
+          name: "memory wire",
+          include: ["spec/socket.spec.ts", "spec/selectors.spec.ts"],
+          setupFiles: ["spec/helpers/memory-wire-setup.ts"],
+          env: { SELECTORS_TS_WIRE: "memory" },
+        },
+      },
+    ],
   },
 });

@@ -1,5 +1,6 @@
 /**
- * Python's `socket` module on top of `node:net`.
+ * Python's `socket` module on top of `node:net`, or of an in-memory network in tests (the wire is `wire.ts`'s
+ * business: this module is the kernel's part, buffers, readiness, errno and states).
  *
  * `socket(family, type)` makes a socket in **blocking mode**, as Python does. JavaScript cannot block, so in
  * blocking mode the calls that block in Python return Promises: `await s.accept()`, `await conn.recv(1024)`,
@@ -74,6 +75,7 @@ import {
 } from "./fd.ts";
 import { startWaiting, stopWaiting, type Interruptible } from "./keyboard-interrupt.ts";
 import { repr, reprSymbol, type Reprable } from "./repr.ts";
+import { defaultWire, type Wire, type WireServer, type WireStream } from "./wire.ts";
 
 /** Address family: Unix domain sockets (a filesystem path). */
 export const AF_UNIX = 1;
@@ -147,11 +149,11 @@ class SocketCore implements Selectable, Flushable {
   readonly watchers = new Watchers();
 
   bound: NormalizedAddress | null = null;
-  server: net.Server | null = null;
+  server: WireServer | null = null;
   /** A listening socket's connections not yet accepted (its own array from `listen()` on). */
   pending: SocketCore[] = NO_CONNECTIONS;
 
-  stream: net.Socket | null = null;
+  stream: WireStream | null = null;
   /** Received, not yet read: chunks, with `head` bytes of the first already taken. */
   private readonly chunks: Buffer[] = [];
   private head = 0;
@@ -200,6 +202,8 @@ class SocketCore implements Selectable, Flushable {
     readonly family: number,
     readonly type: number,
     readonly proto = 0,
+    /** What carries the bytes: `node:net`, or a memory network (see `wire.ts`). */
+    readonly wire: Wire = defaultWire(),
   ) {}
 
   // Views
@@ -252,7 +256,7 @@ class SocketCore implements Selectable, Flushable {
 
   // Node events
 
-  attach(stream: net.Socket): void {
+  attach(stream: WireStream): void {
     this.stream = stream;
     (stream as OwnedStream)[owner] = this;
     // An open socket does not keep a program alive, as in Python: only waiting does (select(), a blocking call),
@@ -540,10 +544,10 @@ class SocketCore implements Selectable, Flushable {
     }
     this.state = "connecting";
     if (target.kind === "unix") this.peerPath = target.path;
-    const stream: net.Socket =
+    const stream: WireStream =
       target.kind === "unix"
-        ? net.connect({ path: target.path, allowHalfOpen: true })
-        : net.connect({
+        ? this.wire.connect({ path: target.path, allowHalfOpen: true })
+        : this.wire.connect({
             host: target.host,
             port: target.port,
             allowHalfOpen: true,
@@ -596,16 +600,16 @@ class SocketCore implements Selectable, Flushable {
     this.checkOpen();
     if (this.state === "listening") return;
     if (this.state !== "fresh") throw fromErrno(errno.EINVAL);
-    const server = net.createServer({ allowHalfOpen: true });
+    const server = this.wire.createServer({ allowHalfOpen: true });
     this.server = server;
     this.pending = [];
     this.state = "listening";
-    server.on("connection", (stream: net.Socket) => {
+    server.on("connection", (stream: WireStream) => {
       if (this.state !== "listening") {
         stream.destroy();
         return;
       }
-      const conn = new SocketCore(this.family, this.type, this.proto);
+      const conn = new SocketCore(this.family, this.type, this.proto, this.wire);
       conn.state = "connected";
       // An accepted Unix socket is named after the listener (getsockname() gives its path).
       if (this.bound?.kind === "unix") conn.bound = this.bound;
@@ -806,7 +810,7 @@ class Waiter implements Watcher, Interruptible {
 }
 
 /** Drop a connection at once: a TCP peer gets a reset, an AF_UNIX one (Node cannot reset a pipe) end of stream. */
-function abort(stream: net.Socket | null, family: number): void {
+function abort(stream: WireStream | null, family: number): void {
   if (stream === null) return;
   if (family === AF_UNIX) stream.destroy();
   else stream.resetAndDestroy();
@@ -833,29 +837,29 @@ function noop(): void {
 
 /** Where a Node stream keeps its {@link SocketCore}, for the listeners every stream shares. */
 const owner = Symbol("SocketCore");
-type OwnedStream = net.Socket & { [owner]: SocketCore };
+type OwnedStream = WireStream & { [owner]: SocketCore };
 
-function coreOf(stream: net.Socket): SocketCore {
+function coreOf(stream: WireStream): SocketCore {
   return (stream as OwnedStream)[owner];
 }
 
-function onStreamData(this: net.Socket, chunk: Buffer): void {
+function onStreamData(this: WireStream, chunk: Buffer): void {
   coreOf(this).received(chunk);
 }
 
-function onStreamEnd(this: net.Socket): void {
+function onStreamEnd(this: WireStream): void {
   coreOf(this).ended();
 }
 
-function onStreamError(this: net.Socket, err: Error): void {
+function onStreamError(this: WireStream, err: Error): void {
   coreOf(this).failed(err);
 }
 
-function onStreamClose(this: net.Socket): void {
+function onStreamClose(this: WireStream): void {
   coreOf(this).watchers.notify();
 }
 
-function onStreamConnect(this: net.Socket): void {
+function onStreamConnect(this: WireStream): void {
   coreOf(this).connected();
 }
 

@@ -2,7 +2,7 @@
 // Linux epoll). Expected exception reprs were printed by python3 and are pasted as Python printed them.
 //
 // - "contract": written once, run with describe.each against every selector: DefaultSelector and
-//   ScriptedSelector (spec/helpers/scripted-selector.ts, a user's subclass of BaseSelector). They check what
+//   ScriptedSelector (lib/testing/scripted-selector.ts, a user's subclass of BaseSelector). They check what
 //   BaseSelector guarantees: keys, modify, unregister, every error with its class and message, the mapping, close.
 // - "DefaultSelector": what only the epoll-like selector does: OS-level errors, readiness of real loopback
 //   sockets, timeouts, wakeup(), fairness, the cost of a select(), hang-ups reported to events-0 keys.
@@ -39,7 +39,7 @@ import {
 import * as socket from "../lib/socket.ts";
 import { freePort } from "./helpers/ports.ts";
 import { PROJECT_ROOT, spawnProgram } from "./helpers/process.ts";
-import { ScriptedSelector } from "./helpers/scripted-selector.ts";
+import { ScriptedSelector } from "../lib/testing/scripted-selector.ts";
 import {
   HOST,
   closeAfterTest,

@@ -31,6 +31,7 @@ import { repr } from "../lib/repr.ts";
 import { EVENT_READ, EVENT_WRITE } from "../lib/selectors.ts";
 import * as socket from "../lib/socket.ts";
 import { PROJECT_ROOT, spawnProgram } from "./helpers/process.ts";
+import { ON_MEMORY_WIRE } from "./helpers/wire.ts";
 import {
   HOST,
   HOST6,
@@ -202,63 +203,71 @@ describe("non-blocking send", () => {
     expect(repr(await recvExactly(server, 3))).toBe("b'abc'");
   });
 
-  it("takes part of the data when the buffer is nearly full, then raises BlockingIOError, never returns 0", async () => {
-    const { peer, nb } = await clientOfStalledPeer();
-    nb.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096);
-    expect(nb.getsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF)).toBe(4096);
-    const data = pattern(64 * 1024 * 1024);
-    const CHUNK = 65536;
+  // A node:net peer or the real socket below: only the kernel path has them.
+  it.skipIf(ON_MEMORY_WIRE)(
+    "takes part of the data when the buffer is nearly full, then raises BlockingIOError, never returns 0",
+    async () => {
+      const { peer, nb } = await clientOfStalledPeer();
+      nb.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096);
+      expect(nb.getsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF)).toBe(4096);
+      const data = pattern(64 * 1024 * 1024);
+      const CHUNK = 65536;
 
-    // Python: send(b'x' * 100000) with SO_SNDBUF 4096 took 32741. Counts are Node's and ours, not the kernel's.
-    const first = nb.send(data.subarray(0, CHUNK));
-    expect(first).toBeGreaterThan(0);
-    expect(first).toBeLessThan(CHUNK);
+      // Python: send(b'x' * 100000) with SO_SNDBUF 4096 took 32741. Counts are Node's and ours, not the kernel's.
+      const first = nb.send(data.subarray(0, CHUNK));
+      expect(first).toBeGreaterThan(0);
+      expect(first).toBeLessThan(CHUNK);
 
-    let sent = first;
-    let error: unknown = null;
-    while (error === null && sent < data.length) {
-      try {
-        const count = nb.send(data.subarray(sent, sent + CHUNK));
-        expect(count).toBeGreaterThan(0);
-        sent += count;
-      } catch (e) {
-        error = e;
+      let sent = first;
+      let error: unknown = null;
+      while (error === null && sent < data.length) {
+        try {
+          const count = nb.send(data.subarray(sent, sent + CHUNK));
+          expect(count).toBeGreaterThan(0);
+          sent += count;
+        } catch (e) {
+          error = e;
+        }
       }
-    }
-    expectOSError(error, BlockingIOError, 11, "Resource temporarily unavailable");
-    expect(sent).toBeLessThan(data.length);
-    assertWouldBlock(() => nb.send(data.subarray(sent, sent + 1)));
-    expect(nb.send(Buffer.alloc(0))).toBe(0);
-    expect(await readiness(nb)).toBe(0); // full: not writable, and nothing to read
+      expectOSError(error, BlockingIOError, 11, "Resource temporarily unavailable");
+      expect(sent).toBeLessThan(data.length);
+      assertWouldBlock(() => nb.send(data.subarray(sent, sent + 1)));
+      expect(nb.send(Buffer.alloc(0))).toBe(0);
+      expect(await readiness(nb)).toBe(0); // full: not writable, and nothing to read
 
-    // Once the peer reads, there is room again; the peer gets exactly the bytes send() took, in order.
-    const received = peer.drain();
-    expect(await until(nb, EVENT_WRITE)).toBe(EVENT_WRITE);
-    nb.shutdown(socket.SHUT_WR);
-    const got = await received;
-    expect(got.length).toBe(sent);
-    expect(got.equals(data.subarray(0, sent))).toBe(true);
-  });
+      // Once the peer reads, there is room again; the peer gets exactly the bytes send() took, in order.
+      const received = peer.drain();
+      expect(await until(nb, EVENT_WRITE)).toBe(EVENT_WRITE);
+      nb.shutdown(socket.SHUT_WR);
+      const got = await received;
+      expect(got.length).toBe(sent);
+      expect(got.equals(data.subarray(0, sent))).toBe(true);
+    },
+  );
 
-  it("sendall sends until the buffer is full, then raises BlockingIOError", async () => {
-    const { peer, nb } = await clientOfStalledPeer();
-    const data = pattern(64 * 1024 * 1024);
-    expectOSError(
-      thrown(() => {
-        nb.sendall(data);
-      }),
-      BlockingIOError,
-      11,
-      "Resource temporarily unavailable",
-    );
-    // How much went out is lost to the caller, as in Python; what went out is a prefix of the data.
-    const received = peer.drain();
-    nb.shutdown(socket.SHUT_WR);
-    const got = await received;
-    expect(got.length).toBeGreaterThan(0);
-    expect(got.length).toBeLessThan(data.length);
-    expect(got.equals(data.subarray(0, got.length))).toBe(true);
-  });
+  // A node:net peer or the real socket below: only the kernel path has them.
+  it.skipIf(ON_MEMORY_WIRE)(
+    "sendall sends until the buffer is full, then raises BlockingIOError",
+    async () => {
+      const { peer, nb } = await clientOfStalledPeer();
+      const data = pattern(64 * 1024 * 1024);
+      expectOSError(
+        thrown(() => {
+          nb.sendall(data);
+        }),
+        BlockingIOError,
+        11,
+        "Resource temporarily unavailable",
+      );
+      // How much went out is lost to the caller, as in Python; what went out is a prefix of the data.
+      const received = peer.drain();
+      nb.shutdown(socket.SHUT_WR);
+      const got = await received;
+      expect(got.length).toBeGreaterThan(0);
+      expect(got.length).toBeLessThan(data.length);
+      expect(got.equals(data.subarray(0, got.length))).toBe(true);
+    },
+  );
 
   it("sendall of a str is a TypeError", async () => {
     const { client } = await connectedPair();
@@ -507,60 +516,63 @@ const portOf = (address: socket.Address): number => {
   return address[1];
 };
 
-describe.skipIf(!existsSync("/proc/net/tcp"))("the receive buffer bound (SO_RCVBUF)", () => {
-  it("holds at most about SO_RCVBUF unread bytes; the rest waits in the kernel, and all arrives intact", async () => {
-    const CAP = 64 * 1024;
-    // Node hands over what the kernel gives in one read, at most 64 KiB; the bound is checked per chunk.
-    const MAX_CHUNK = 64 * 1024;
-    const TOTAL = 16 * 1024 * 1024;
-    const { client, server } = await connectedPair();
-    const receiver = server.setblocking(false);
-    receiver.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, CAP);
-    expect(receiver.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF)).toBe(CAP);
+describe.skipIf(ON_MEMORY_WIRE || !existsSync("/proc/net/tcp"))(
+  "the receive buffer bound (SO_RCVBUF)",
+  () => {
+    it("holds at most about SO_RCVBUF unread bytes; the rest waits in the kernel, and all arrives intact", async () => {
+      const CAP = 64 * 1024;
+      // Node hands over what the kernel gives in one read, at most 64 KiB; the bound is checked per chunk.
+      const MAX_CHUNK = 64 * 1024;
+      const TOTAL = 16 * 1024 * 1024;
+      const { client, server } = await connectedPair();
+      const receiver = server.setblocking(false);
+      receiver.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, CAP);
+      expect(receiver.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF)).toBe(CAP);
 
-    const data = pattern(TOTAL);
-    let sendallDone = false;
-    const sending = client.sendall(data).then(
-      () => {
-        sendallDone = true;
-      },
-      (e: unknown) => e, // checked below; a test that fails first leaves no unhandled rejection
-    );
+      const data = pattern(TOTAL);
+      let sendallDone = false;
+      const sending = client.sendall(data).then(
+        () => {
+          sendallDone = true;
+        },
+        (e: unknown) => e, // checked below; a test that fails first leaves no unhandled rejection
+      );
 
-    // We read nothing. Once we hold SO_RCVBUF bytes we must stop taking data from the kernel, so it piles up
-    // in our kernel receive queue (seen in /proc/net/tcp): the kernel's state has no event, so check per turn.
-    const local = portOf(receiver.getsockname());
-    const remote = portOf(receiver.getpeername());
-    await eventually(
-      () => receiver.core.buffered >= CAP && (kernelQueues(local, remote)?.rx ?? 0) > 0,
-      "SO_RCVBUF bytes held and the rest queued in the kernel",
-    );
-    expect(receiver.core.buffered).toBeLessThanOrEqual(CAP + MAX_CHUNK);
-    expect(sendallDone).toBe(false); // the peer's writes stall: 16 MiB do not fit in the kernel's buffers
+      // We read nothing. Once we hold SO_RCVBUF bytes we must stop taking data from the kernel, so it piles up
+      // in our kernel receive queue (seen in /proc/net/tcp): the kernel's state has no event, so check per turn.
+      const local = portOf(receiver.getsockname());
+      const remote = portOf(receiver.getpeername());
+      await eventually(
+        () => receiver.core.buffered >= CAP && (kernelQueues(local, remote)?.rx ?? 0) > 0,
+        "SO_RCVBUF bytes held and the rest queued in the kernel",
+      );
+      expect(receiver.core.buffered).toBeLessThanOrEqual(CAP + MAX_CHUNK);
+      expect(sendallDone).toBe(false); // the peer's writes stall: 16 MiB do not fit in the kernel's buffers
 
-    // Read it all: the bound holds throughout and every byte arrives, in order.
-    let received = 0;
-    let maxBuffered = 0;
-    let firstBad = -1;
-    while (received < TOTAL) {
-      await until(receiver, EVENT_READ);
-      maxBuffered = Math.max(maxBuffered, receiver.core.buffered);
-      const chunk = receiver.recv(1024 * 1024);
-      expect(chunk.length).toBeGreaterThan(0);
-      if (firstBad < 0 && !chunk.equals(data.subarray(received, received + chunk.length))) {
-        firstBad = received;
+      // Read it all: the bound holds throughout and every byte arrives, in order.
+      let received = 0;
+      let maxBuffered = 0;
+      let firstBad = -1;
+      while (received < TOTAL) {
+        await until(receiver, EVENT_READ);
+        maxBuffered = Math.max(maxBuffered, receiver.core.buffered);
+        const chunk = receiver.recv(1024 * 1024);
+        expect(chunk.length).toBeGreaterThan(0);
+        if (firstBad < 0 && !chunk.equals(data.subarray(received, received + chunk.length))) {
+          firstBad = received;
+        }
+        received += chunk.length;
       }
-      received += chunk.length;
-    }
-    expect(firstBad).toBe(-1);
-    expect(received).toBe(TOTAL);
-    expect(maxBuffered).toBeLessThanOrEqual(CAP + MAX_CHUNK);
-    expect(await within(sending, "the peer's sendall to finish once we read")).toBeUndefined();
-    client.close();
-    await until(receiver, EVENT_READ);
-    expect(repr(receiver.recv(1024))).toBe("b''");
-  });
-});
+      expect(firstBad).toBe(-1);
+      expect(received).toBe(TOTAL);
+      expect(maxBuffered).toBeLessThanOrEqual(CAP + MAX_CHUNK);
+      expect(await within(sending, "the peer's sendall to finish once we read")).toBeUndefined();
+      client.close();
+      await until(receiver, EVENT_READ);
+      expect(repr(receiver.recv(1024))).toBe("b''");
+    });
+  },
+);
 
 describe("blocking mode", () => {
   it("accept, connect, sendall, send and recv are awaited; 1 MiB goes both ways intact", async () => {
@@ -599,13 +611,17 @@ describe("blocking mode", () => {
     expectError(await rejection(listening.sock.accept()), TimeoutError, "timed out");
   });
 
-  it("settimeout(t): sendall to a peer that does not read rejects with TimeoutError", async () => {
-    const { nb } = await clientOfStalledPeer();
-    const blocking = nb.setblocking(true);
-    blocking.settimeout(0.05);
-    const error = await rejection(blocking.sendall(pattern(64 * 1024 * 1024)));
-    expectError(error, TimeoutError, "timed out");
-  });
+  // A node:net peer or the real socket below: only the kernel path has them.
+  it.skipIf(ON_MEMORY_WIRE)(
+    "settimeout(t): sendall to a peer that does not read rejects with TimeoutError",
+    async () => {
+      const { nb } = await clientOfStalledPeer();
+      const blocking = nb.setblocking(true);
+      blocking.settimeout(0.05);
+      const error = await rejection(blocking.sendall(pattern(64 * 1024 * 1024)));
+      expectError(error, TimeoutError, "timed out");
+    },
+  );
 
   it("settimeout(-1) raises ValueError('Timeout value out of range') and changes nothing", () => {
     const s = newSocket();
@@ -788,40 +804,48 @@ describe("errors", () => {
     );
   });
 
-  it("a non-blocking socket gathers its sends into one write; with TCP_NODELAY each send is written at once", async () => {
-    const writes = vi.spyOn(NodeSocketClass.prototype, "write");
-    onTestFinished(() => {
-      writes.mockRestore();
-    });
-    for (const nodelay of [0, 1]) {
-      const { client, server } = await connectedPair();
-      const sender = client.setblocking(false);
-      sender.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, nodelay);
-      writes.mockClear();
-      expect(sender.send(Buffer.from("ab"))).toBe(2);
-      expect(sender.send(Buffer.from("cd"))).toBe(2);
-      expect(writes.mock.calls.length).toBe(nodelay ? 2 : 0);
-      // Gathered or not, the bytes arrive, in order.
-      expect(await recvExactly(server, 4)).toEqual(Buffer.from("abcd"));
-      expect(writes.mock.calls.length).toBe(nodelay ? 2 : 1);
-    }
-  });
+  // A node:net peer or the real socket below: only the kernel path has them.
+  it.skipIf(ON_MEMORY_WIRE)(
+    "a non-blocking socket gathers its sends into one write; with TCP_NODELAY each send is written at once",
+    async () => {
+      const writes = vi.spyOn(NodeSocketClass.prototype, "write");
+      onTestFinished(() => {
+        writes.mockRestore();
+      });
+      for (const nodelay of [0, 1]) {
+        const { client, server } = await connectedPair();
+        const sender = client.setblocking(false);
+        sender.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, nodelay);
+        writes.mockClear();
+        expect(sender.send(Buffer.from("ab"))).toBe(2);
+        expect(sender.send(Buffer.from("cd"))).toBe(2);
+        expect(writes.mock.calls.length).toBe(nodelay ? 2 : 0);
+        // Gathered or not, the bytes arrive, in order.
+        expect(await recvExactly(server, 4)).toEqual(Buffer.from("abcd"));
+        expect(writes.mock.calls.length).toBe(nodelay ? 2 : 1);
+      }
+    },
+  );
 
-  it("the real socket runs without Nagle's algorithm from its second write on (our gathering replaces it)", async () => {
-    const noDelay = vi.spyOn(NodeSocketClass.prototype, "setNoDelay");
-    onTestFinished(() => {
-      noDelay.mockRestore();
-    });
-    const { client, server } = await connectedPair();
-    noDelay.mockClear();
-    await client.sendall(Buffer.from("first"));
-    expect(noDelay).not.toHaveBeenCalled();
-    await client.sendall(Buffer.from("second"));
-    expect(noDelay.mock.calls).toEqual([[true]]);
-    expect(await recvExactly(server, 11)).toEqual(Buffer.from("firstsecond"));
-    // What the program sees is its own setting, as in Python.
-    expect(client.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)).toBe(0);
-  });
+  // A node:net peer or the real socket below: only the kernel path has them.
+  it.skipIf(ON_MEMORY_WIRE)(
+    "the real socket runs without Nagle's algorithm from its second write on (our gathering replaces it)",
+    async () => {
+      const noDelay = vi.spyOn(NodeSocketClass.prototype, "setNoDelay");
+      onTestFinished(() => {
+        noDelay.mockRestore();
+      });
+      const { client, server } = await connectedPair();
+      noDelay.mockClear();
+      await client.sendall(Buffer.from("first"));
+      expect(noDelay).not.toHaveBeenCalled();
+      await client.sendall(Buffer.from("second"));
+      expect(noDelay.mock.calls).toEqual([[true]]);
+      expect(await recvExactly(server, 11)).toEqual(Buffer.from("firstsecond"));
+      // What the program sees is its own setting, as in Python.
+      expect(client.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)).toBe(0);
+    },
+  );
 
   it("options: set and read back; an unknown one is OSError(92, 'Protocol not available')", async () => {
     const { client } = await connectedPair();

@@ -7,7 +7,7 @@
  * the answer from {@link ScriptedSelector.ready}, a map fd → events that the test fills. It never waits: with
  * nothing ready, `select()` returns `[]` whatever the timeout.
  *
- * The contract tests in `spec/selectors.spec.ts` run against it and against `DefaultSelector`, so anything they
+ * The selector contract tests (`describeSelectorContract` of `selectors-ts/testing/contract`) run against it and against `DefaultSelector`, so anything they
  * check is what `BaseSelector` guarantees to every subclass.
  *
  * @example
@@ -19,7 +19,7 @@
  * ```
  * @module
  */
-import { BaseSelector, type FileObj, type ReadyList, type ReadyPair } from "../../lib/selectors.ts";
+import { BaseSelector, type FileObj, type ReadyList, type ReadyPair } from "../selectors.ts";
 
 /**
  * A selector that reports, for each registered fd, the events set in {@link ScriptedSelector.ready} that its key

@@ -1,0 +1,9 @@
+/**
+ * The wire a spec file runs on. `vitest.config.ts` runs the socket and selector specs twice: on `node:net` (real
+ * loopback sockets), and as the project "memory wire", where `memory-wire-setup.ts` installs a fresh
+ * `MemoryNetwork` for each test, so `socket.socket()` makes in-memory sockets. Tests of what only the kernel path
+ * has (a `node:net` peer, `/proc/net/tcp`, Nagle's algorithm in the real socket) skip themselves there.
+ */
+
+/** Is this run on the memory wire? */
+export const ON_MEMORY_WIRE = process.env["SELECTORS_TS_WIRE"] === "memory";

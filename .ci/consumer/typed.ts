@@ -10,6 +10,8 @@ import type * as entry_root from "selectors-ts";
 import type * as entry_socket from "selectors-ts/socket";
 import type * as entry_selectors from "selectors-ts/selectors";
 import type * as entry_errors from "selectors-ts/errors";
+import type * as entry_os from "selectors-ts/os";
+import type * as entry_sys from "selectors-ts/sys";
 import type * as entry_protocol from "selectors-ts/protocol";
 import type * as entry_message from "selectors-ts/message";
 import type * as entry_libclient from "selectors-ts/libclient";
@@ -44,6 +46,8 @@ export type Entries = [
   typeof entry_socket,
   typeof entry_selectors,
   typeof entry_errors,
+  typeof entry_os,
+  typeof entry_sys,
   typeof entry_protocol,
   typeof entry_message,
   typeof entry_libclient,

@@ -1,9 +1,7 @@
 // app-client.ts — the course's app-client.py: send one request of the application protocol (libclient) and
 // print the response, with one selector and a non-blocking socket. Beyond the course, and off unless asked:
 // -q (quiet), --keep-alive with --repeat N (N requests on one connection; the server needs --keep-alive too).
-import { basename } from "node:path";
-
-import { DEMO_FLAGS, demoArgs, exitWithUsage, parsePort } from "../lib/cli.ts";
+import { DEMO_FLAGS, demoArgs, exitWithUsage, int } from "../lib/cli.ts";
 import { KeyboardInterrupt } from "../lib/errors.ts";
 import { explorerFromFlags } from "../lib/explorer.ts";
 import * as libclient from "../lib/libclient.ts";
@@ -12,7 +10,9 @@ import { repr } from "../lib/repr.ts";
 import * as selectors from "../lib/selectors.ts";
 import * as socket from "../lib/socket.ts";
 import { Timeline } from "../lib/timeline.ts";
-import { traceback } from "../lib/traceback.ts";
+import { installExceptHook, traceback } from "../lib/traceback.ts";
+
+installExceptHook(); // an uncaught exception ends the program as in Python: traceback on stderr, exit 1
 
 const sel = new selectors.DefaultSelector<libclient.Message>();
 
@@ -41,19 +41,17 @@ function startConnection(host: string, port: number, request: libclient.Request)
   sel.register(sock, events, message);
 }
 
-const { argv, values, error } = demoArgs({
-  ...DEMO_FLAGS,
-  "keep-alive": { type: "boolean" },
-  repeat: { type: "string" },
-});
-const usage = `Usage: ${basename(argv[1] ?? "app-client.ts")} <host> <port> <action> <value>`;
-if (error !== null || argv.length !== 6) {
-  exitWithUsage(usage, error);
+const { argv, values, usage } = demoArgs(
+  { ...DEMO_FLAGS, "keep-alive": { type: "boolean" }, repeat: { type: "string" } },
+  "<host> <port> <action> <value>",
+);
+if (argv.length !== 6) {
+  console.log(usage);
+  process.exit(1);
 }
 
-const [host = "", portArg = "", action = "", value = ""] = argv.slice(2);
-const port = parsePort(portArg);
-if (typeof port === "string") exitWithUsage(usage, port);
+const [host, port] = [argv[2] ?? "", int(argv[3] ?? "", "<port>")];
+const [action, value] = [argv[4] ?? "", argv[5] ?? ""];
 const keepAlive = values["keep-alive"] ?? false;
 const repeatText = values.repeat ?? "1";
 const repeat = /^\d+$/.test(repeatText) ? Number(repeatText) : NaN;

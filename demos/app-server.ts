@@ -1,9 +1,7 @@
 // app-server.ts — the course's app-server.py: serve the application protocol of libserver (one request per
 // connection) with one selector and non-blocking sockets. Beyond the course, and off unless asked: -q (quiet),
 // --keep-alive, and the limits of lib/limits.ts (--max-content-length, --max-connections, --idle-timeout).
-import { basename } from "node:path";
-
-import { DEMO_FLAGS, demoArgs, exitWithUsage, listenOrExit, parsePort } from "../lib/cli.ts";
+import { DEMO_FLAGS, demoArgs, exitWithUsage, int } from "../lib/cli.ts";
 import { KeyboardInterrupt } from "../lib/errors.ts";
 import { explorerFromFlags } from "../lib/explorer.ts";
 import * as libserver from "../lib/libserver.ts";
@@ -13,7 +11,9 @@ import { repr } from "../lib/repr.ts";
 import * as selectors from "../lib/selectors.ts";
 import * as socket from "../lib/socket.ts";
 import { Timeline } from "../lib/timeline.ts";
-import { traceback } from "../lib/traceback.ts";
+import { installExceptHook, traceback } from "../lib/traceback.ts";
+
+installExceptHook(); // an uncaught exception ends the program as in Python: traceback on stderr, exit 1
 
 const sel = new selectors.DefaultSelector<libserver.Message | null>();
 
@@ -27,19 +27,16 @@ function acceptWrapper(sock: socket.NonBlockingSocket): void {
   limits.accepted(message);
 }
 
-const { argv, values, error } = demoArgs({
-  ...DEMO_FLAGS,
-  ...LIMIT_FLAGS,
-  "keep-alive": { type: "boolean" },
-});
-const usage = `Usage: ${basename(argv[1] ?? "app-server.ts")} <host> <port>`;
-if (error !== null || argv.length !== 4) {
-  exitWithUsage(usage, error);
+const { argv, values, usage } = demoArgs(
+  { ...DEMO_FLAGS, ...LIMIT_FLAGS, "keep-alive": { type: "boolean" } },
+  "<host> <port>",
+);
+if (argv.length !== 4) {
+  console.log(usage);
+  process.exit(1);
 }
 
-const [host = "", portArg = ""] = argv.slice(2);
-const port = parsePort(portArg);
-if (typeof port === "string") exitWithUsage(usage, port);
+const [host, port] = [argv[2] ?? "", int(argv[3] ?? "", "<port>")];
 const limitValues = limitsFromFlags(values);
 if (typeof limitValues === "string") exitWithUsage(usage, limitValues);
 /** Python's `print`; `-q` keeps the per-message lines quiet. */
@@ -53,7 +50,7 @@ const lsock = socket.socket(socket.AF_INET, socket.SOCK_STREAM);
 // Avoid bind() exception: OSError: [Errno 48] Address already in use
 lsock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1);
 lsock.bind([host, port]);
-await listenOrExit(lsock);
+await lsock.listen();
 console.log(`Listening on ${repr([host, port])}`);
 const nonBlockingLsock = lsock.setblocking(false);
 sel.register(nonBlockingLsock, selectors.EVENT_READ, null);

@@ -10,6 +10,9 @@ import { fileURLToPath } from "node:url";
 import { DEMO_FLAGS, demoArgs, exitWithUsage } from "../lib/cli.ts";
 import { exploreRequest, isRecording, writeExplorerPage, type Recording } from "../lib/explorer.ts";
 import * as socket from "../lib/socket.ts";
+import { installExceptHook } from "../lib/traceback.ts";
+
+installExceptHook(); // an uncaught exception ends the program as in Python: traceback on stderr, exit 1
 
 const HOST = "127.0.0.1";
 const here = (name: string): string => fileURLToPath(new URL(name, import.meta.url));
@@ -23,12 +26,11 @@ const REQUESTS: readonly [action: string, value: string][] = [
   ["find", "x"],
 ];
 
-const { argv, values, error } = demoArgs({
-  explore: DEMO_FLAGS.explore,
-  "explore-limit": DEMO_FLAGS["explore-limit"],
-});
-const usage = "Usage: npm run demo [-- --explore FILE [--explore-limit N]]";
-if (error !== null || argv.length !== 2) exitWithUsage(usage, error);
+const { argv, values, usage } = demoArgs(
+  { explore: DEMO_FLAGS.explore, "explore-limit": DEMO_FLAGS["explore-limit"] },
+  { usage: "Usage: npm run demo [-- --explore FILE [--explore-limit N]]" },
+);
+if (argv.length !== 2) exitWithUsage(usage, "Error: the tour takes no arguments");
 const asked = exploreRequest(values);
 const explore = typeof asked === "string" ? exitWithUsage(usage, asked) : asked;
 /** Where the programs write their recordings, with --explore. */

@@ -1,11 +1,20 @@
 // echo-client.ts — the course's echo-client.py: send `Hello, world` and print the answer.
 // Blocking calls become awaits. Optional `HOST PORT` arguments (not in the course) let tests pick a port.
-import { portOrExit } from "../lib/cli.ts";
+import { demoArgs, int } from "../lib/cli.ts";
 import * as socket from "../lib/socket.ts";
 import { print } from "../lib/print.ts";
+import { installExceptHook } from "../lib/traceback.ts";
 
-const HOST = process.argv[2] ?? "127.0.0.1"; // The server's hostname or IP address
-const PORT = portOrExit(process.argv[3] ?? "65432"); // The port used by the server
+installExceptHook(); // an uncaught exception ends the program as in Python: traceback on stderr, exit 1
+
+const { argv, usage } = demoArgs({}, "[<host> <port>]");
+if (argv.length !== 2 && argv.length !== 4) {
+  console.log(usage);
+  process.exit(1);
+}
+
+const HOST = argv[2] ?? "127.0.0.1"; // The server's hostname or IP address
+const PORT = int(argv[3] ?? "65432", "<port>"); // The port used by the server
 
 let data: Buffer;
 {

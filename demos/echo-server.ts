@@ -1,16 +1,25 @@
 // echo-server.ts — the course's echo-server.py: accept one connection and echo what it sends.
 // Blocking calls become awaits. Optional `HOST PORT` arguments (not in the course) let tests pick a port.
-import { listenOrExit, portOrExit } from "../lib/cli.ts";
+import { demoArgs, int } from "../lib/cli.ts";
 import * as socket from "../lib/socket.ts";
 import { print } from "../lib/print.ts";
+import { installExceptHook } from "../lib/traceback.ts";
 
-const HOST = process.argv[2] ?? "127.0.0.1"; // Standard loopback interface address (localhost)
-const PORT = portOrExit(process.argv[3] ?? "65432"); // Port to listen on (non-privileged ports are > 1023)
+installExceptHook(); // an uncaught exception ends the program as in Python: traceback on stderr, exit 1
+
+const { argv, usage } = demoArgs({}, "[<host> <port>]");
+if (argv.length !== 2 && argv.length !== 4) {
+  console.log(usage);
+  process.exit(1);
+}
+
+const HOST = argv[2] ?? "127.0.0.1"; // Standard loopback interface address (localhost)
+const PORT = int(argv[3] ?? "65432", "<port>"); // Port to listen on (non-privileged ports are > 1023)
 
 {
   using s = socket.socket(socket.AF_INET, socket.SOCK_STREAM);
   s.bind([HOST, PORT]);
-  await listenOrExit(s);
+  await s.listen();
   const [conn, addr] = await s.accept();
   {
     using _conn = conn; // `with conn:`

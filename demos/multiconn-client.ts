@@ -1,15 +1,15 @@
 // multiconn-client.ts — the course's multiconn-client.py: open several connections at once, send two messages
 // on each and read the echoes, with one selector and non-blocking sockets.
-import { basename } from "node:path";
-
-import { DEMO_FLAGS, demoArgs, exitWithUsage, parsePort } from "../lib/cli.ts";
+import { DEMO_FLAGS, demoArgs, exitWithUsage, int } from "../lib/cli.ts";
 import { KeyboardInterrupt } from "../lib/errors.ts";
 import { explorerFromFlags } from "../lib/explorer.ts";
 import { printer } from "../lib/print.ts";
-import { repr } from "../lib/repr.ts";
 import * as selectors from "../lib/selectors.ts";
 import * as socket from "../lib/socket.ts";
 import { Timeline } from "../lib/timeline.ts";
+import { installExceptHook } from "../lib/traceback.ts";
+
+installExceptHook(); // an uncaught exception ends the program as in Python: traceback on stderr, exit 1
 
 /** Python's `types.SimpleNamespace(connid=..., msg_total=..., recv_total=0, messages=..., outb=b"")`. */
 interface Connection {
@@ -72,25 +72,19 @@ function serviceConnection(
   }
 }
 
-const { argv, values, error } = demoArgs(DEMO_FLAGS);
-const usage = `Usage: ${basename(argv[1] ?? "multiconn-client.ts")} <host> <port> <num_connections>`;
-if (error !== null || argv.length !== 5) {
-  exitWithUsage(usage, error);
+const { argv, values, usage } = demoArgs(DEMO_FLAGS, "<host> <port> <num_connections>");
+if (argv.length !== 5) {
+  console.log(usage);
+  process.exit(1);
 }
 
-const [host = "", portArg = "", numConnsArg = ""] = argv.slice(2);
-const port = parsePort(portArg);
-if (typeof port === "string") exitWithUsage(usage, port);
-const numConns = /^\d+$/.test(numConnsArg) ? Number(numConnsArg) : NaN;
-if (!Number.isSafeInteger(numConns)) {
-  exitWithUsage(usage, `Error: invalid number of connections ${repr(numConnsArg)}`);
-}
+const [host = "", port = "", numConns = ""] = argv.slice(2, 5);
 /** Python's `print`; `-q` keeps the per-message lines quiet. */
 const print = printer(values.quiet);
 const timeline = values.timeline ? new Timeline(sel) : null;
 const explorer = explorerFromFlags(sel, values);
 if (typeof explorer === "string") exitWithUsage(usage, explorer);
-startConnections(host, port, numConns);
+startConnections(host, int(port, "<port>"), int(numConns, "<num_connections>", 0));
 
 try {
   while (true) {

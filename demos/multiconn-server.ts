@@ -1,8 +1,6 @@
 // multiconn-server.ts — the course's multiconn-server.py: an echo server for many clients at once, one
 // selector, non-blocking sockets. `await sel.select()` is the one place the program waits.
-import { basename } from "node:path";
-
-import { DEMO_FLAGS, demoArgs, exitWithUsage, listenOrExit, parsePort } from "../lib/cli.ts";
+import { DEMO_FLAGS, demoArgs, exitWithUsage, int } from "../lib/cli.ts";
 import { KeyboardInterrupt } from "../lib/errors.ts";
 import { explorerFromFlags } from "../lib/explorer.ts";
 import { printer } from "../lib/print.ts";
@@ -10,6 +8,9 @@ import { repr } from "../lib/repr.ts";
 import * as selectors from "../lib/selectors.ts";
 import * as socket from "../lib/socket.ts";
 import { Timeline } from "../lib/timeline.ts";
+import { installExceptHook } from "../lib/traceback.ts";
+
+installExceptHook(); // an uncaught exception ends the program as in Python: traceback on stderr, exit 1
 
 /** Python's `types.SimpleNamespace(addr=addr, inb=b"", outb=b"")`. */
 interface Connection {
@@ -53,15 +54,13 @@ function serviceConnection(
   }
 }
 
-const { argv, values, error } = demoArgs(DEMO_FLAGS);
-const usage = `Usage: ${basename(argv[1] ?? "multiconn-server.ts")} <host> <port>`;
-if (error !== null || argv.length !== 4) {
-  exitWithUsage(usage, error);
+const { argv, values, usage } = demoArgs(DEMO_FLAGS, "<host> <port>");
+if (argv.length !== 4) {
+  console.log(usage);
+  process.exit(1);
 }
 
-const [host = "", portArg = ""] = argv.slice(2);
-const port = parsePort(portArg);
-if (typeof port === "string") exitWithUsage(usage, port);
+const [host, port] = [argv[2] ?? "", int(argv[3] ?? "", "<port>")];
 /** Python's `print`; `-q` keeps the per-message lines quiet. */
 const print = printer(values.quiet);
 const timeline = values.timeline ? new Timeline(sel) : null;
@@ -69,7 +68,7 @@ const explorer = explorerFromFlags(sel, values);
 if (typeof explorer === "string") exitWithUsage(usage, explorer);
 const lsock = socket.socket(socket.AF_INET, socket.SOCK_STREAM);
 lsock.bind([host, port]);
-await listenOrExit(lsock);
+await lsock.listen();
 console.log(`Listening on ${repr([host, port])}`);
 sel.register(lsock.setblocking(false), selectors.EVENT_READ, null);
 

@@ -259,3 +259,14 @@ export function fromNodeError(e: unknown): OSError {
   if (code !== null) return fromErrno(code);
   return new OSError(e instanceof Error ? e.message : String(e));
 }
+
+/**
+ * `error`, its stack now that of the caller: for an error made in a callback (Node's `'error'` event, the SIGINT
+ * listener), whose own stack names none of the program's lines. A call that awaited it rethrows it this way, so
+ * its stack, and a traceback, shows the program's line that called, as Python's does:
+ * `catch (e) { throw raisedHere(e); }`. Anything that is no Error is returned as it is.
+ */
+export function raisedHere<E>(error: E): E {
+  if (error instanceof Error) Error.captureStackTrace(error, raisedHere);
+  return error;
+}

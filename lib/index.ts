@@ -13,6 +13,6 @@ export * as libclient from "./libclient.ts";
 export * as libserver from "./libserver.ts";
 export { EventLoop } from "./event-loop.ts";
 export { repr, str } from "./repr.ts";
-export { traceback } from "./traceback.ts";
+export { traceback, formatException, excepthook, installExceptHook } from "./traceback.ts";
 export { print, printer, f } from "./print.ts";
 export { Timeline } from "./timeline.ts";

@@ -9,6 +9,15 @@
  *
  * When nothing of ours is waiting, SIGINT keeps Node's default meaning (the process dies by the signal, like
  * Python with an uncaught `KeyboardInterrupt`). The SIGINT listener is installed on the first wait, and only then.
+ *
+ * A program that installs its own SIGINT handler replaces this one, as `signal.signal(signal.SIGINT, handler)`
+ * replaces Python's default handler (the one that raises `KeyboardInterrupt`): while any other `"SIGINT"`
+ * listener is installed (`process.on("SIGINT", handler)`), Ctrl-C runs that handler and interrupts nothing.
+ * Removing it (`process.off("SIGINT", handler)`) restores the default, as
+ * `signal.signal(signal.SIGINT, signal.default_int_handler)` does.
+ *
+ * The waiting call rethrows the {@link KeyboardInterrupt} through `raisedHere()` (`errors.ts`), so its stack (and
+ * a traceback) shows the program's line that was waiting, as Python's does.
  * @module
  */
 import { KeyboardInterrupt } from "./errors.ts";
@@ -28,6 +37,8 @@ const others = new Set<Interruptible>();
 let installed = false;
 
 function onSigint(): void {
+  // The program's own SIGINT handler replaces ours (Python's signal.signal(SIGINT, handler)).
+  if (process.listenerCount("SIGINT") > 1) return;
   if (first === null && others.size === 0) {
     // Nothing is waiting: behave as if we had never listened (die by SIGINT).
     process.removeListener("SIGINT", onSigint);

@@ -50,6 +50,7 @@ import {
   ValueError,
   fromErrno,
   errno,
+  raisedHere,
 } from "./errors.ts";
 import {
   HANGUP,
@@ -549,6 +550,8 @@ export abstract class PollLikeSelector<D = unknown, F extends FileObj = NonBlock
         ready = this.collect();
         if (this.takeWakeup() || ready.length > 0) return this.traced(timeout, ready);
       }
+    } catch (e) {
+      throw raisedHere(e);
     } finally {
       this.selecting = false;
       stopWaiting(this);

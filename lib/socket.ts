@@ -60,6 +60,7 @@ import {
   fromErrno,
   fromNodeError,
   errnoOf,
+  raisedHere,
 } from "./errors.ts";
 import {
   HANGUP,
@@ -759,7 +760,11 @@ class SocketCore implements Selectable, Flushable {
       } catch (e) {
         if (!(e instanceof OSError) || e.errno !== errno.EAGAIN || this.timeout === 0) throw e;
       }
-      await this.waitFor(bits);
+      try {
+        await this.waitFor(bits);
+      } catch (e) {
+        throw raisedHere(e);
+      }
     }
   }
 }
@@ -1142,13 +1147,22 @@ export class BlockingSocket extends SocketBase {
    * Start listening; Node binds here, so bind errors are raised here: `OSError: [Errno 98] Address already in
    * use`, `[Errno 99] Cannot assign requested address`, `gaierror: [Errno -2] Name or service not known`.
    */
-  listen(backlog?: number): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
-      this.core.listenNow(backlog, (error) => {
-        if (error) reject(error);
-        else resolve();
+  async listen(backlog?: number): Promise<void> {
+    try {
+      await new Promise<void>((resolve, reject) => {
+        this.core.listenNow(backlog, (error) => {
+          if (error) reject(error);
+          else resolve();
+        });
       });
-    });
+    } catch (e) {
+      if (e instanceof OSError && e.errno === errno.EADDRINUSE) {
+        e.addNote(
+          "Another program listens on that port. Pick another port, or stop it; SO_REUSEADDR only helps with a port left in TIME_WAIT.",
+        );
+      }
+      throw raisedHere(e);
+    }
   }
 
   /**
@@ -1198,7 +1212,11 @@ export class BlockingSocket extends SocketBase {
 async function connectAndWait(core: SocketCore, address: Address, fn: string): Promise<number> {
   const started = core.connectNow(address, fn);
   if (started !== errno.EINPROGRESS) return started;
-  await core.waitFor(WRITABLE);
+  try {
+    await core.waitFor(WRITABLE);
+  } catch (e) {
+    throw raisedHere(e);
+  }
   if (core.state === "closed") return errno.EBADF;
   return core.connectResult();
 }

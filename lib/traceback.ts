@@ -1,17 +1,166 @@
 /**
- * Python's `traceback.format_exc()`, as far as JavaScript has one: the error's stack (`Name: message` and the
- * `at ...` lines), ending with a newline as Python's does, so `print(f"...\n{traceback.format_exc()}")` and
- * `console.log(`...\n${traceback(e)}`)` print the same shape: the trace, then a blank line.
+ * Python's `traceback` module and its uncaught-exception behaviour (`sys.excepthook`), for JavaScript errors.
+ *
+ * Rules:
+ * - {@link formatException} writes an error as Python 3.11 prints a traceback: `Traceback (most recent call
+ *   last):`, one `  File "PATH", line N, in FUNCTION` line per frame, oldest first, each followed by its source
+ *   line, then `ClassName: message`, then the error's notes (Python's `add_note()`, see
+ *   `PythonException.notes`). A function is named as Python names it: a method by its own name
+ *   (`processEvents`, not `Message.processEvents`), a module's top-level code `<module>`.
+ * - Frames come from the error's stack, and only the program's own frames are shown: frames of Node's internals,
+ *   of `node_modules`, and of the modules here that stand for Python's standard library (`socket`,
+ *   `selectors`, `errors`, ... : {@link STANDARD_LIBRARY}) are left out, as Python's traceback has no frame for
+ *   its C code (`s.connect()` raises with no frame under the program's own). So the frames of Python's
+ *   `socket.py` and `selectors.py` that a KeyboardInterrupt traceback shows have no counterpart here.
+ * - An error whose `cause` is set prints its cause first, then Python's `The above exception was the direct cause
+ *   of the following exception:` (Python's `raise ... from ...`).
+ * - {@link installExceptHook} makes an uncaught exception end the program as Python's does: the traceback on
+ *   stderr and exit status 1; for an uncaught {@link KeyboardInterrupt}, death by SIGINT after the traceback (the
+ *   shell sees 130), as Python 3.8 and later. Every demo calls it first.
+ *
+ * @example
+ * ```ts
+ * import { installExceptHook } from "../lib/traceback.ts";
+ * installExceptHook(); // from here on, an uncaught exception prints Python's traceback and exits 1
+ * ```
  * @module
  */
-import { PythonException } from "./errors.ts";
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+
+import { KeyboardInterrupt, PythonException, gaierror } from "./errors.ts";
 import { ProtocolError } from "./protocol.ts";
 import { repr } from "./repr.ts";
 
 /**
- * The text of a caught exception, ending with a newline: its stack; for a {@link ProtocolError} (bad input from
- * the peer, not a bug here) the one line `ProtocolError [CODE]: message`, since its stack says nothing more; the
- * repr of a thrown value that is no Error.
+ * The modules of this library that stand for Python's standard library and its C code: their frames are left
+ * out of tracebacks. (The course's own modules, `libclient`, `libserver` and what they share, keep theirs.)
+ */
+export const STANDARD_LIBRARY: readonly string[] = [
+  "cli",
+  "errors",
+  "event-loop",
+  "fd",
+  "index",
+  "keyboard-interrupt",
+  "print",
+  "repr",
+  "selectors",
+  "socket",
+  "timeline",
+  "traceback",
+];
+
+/** Where those modules are: this folder, and `lib/` beside it (the sources, when this runs from `dist/`). */
+const LIB_DIRS = new Set([
+  fileURLToPath(new URL("./", import.meta.url)),
+  fileURLToPath(new URL("../lib/", import.meta.url)),
+]);
+const HIDDEN = new Set(STANDARD_LIBRARY);
+
+/** Whether `file` is one of the {@link STANDARD_LIBRARY} modules (`.ts` source or built `.js`). */
+function isStandardLibrary(file: string): boolean {
+  const slash = file.lastIndexOf("/") + 1;
+  return (
+    LIB_DIRS.has(file.slice(0, slash)) && HIDDEN.has(file.slice(slash).replace(/\.[cm]?[jt]s$/, ""))
+  );
+}
+
+/** One frame of a traceback. */
+export interface Frame {
+  /** The file's path. */
+  readonly file: string;
+  /** Its line, from 1. */
+  readonly line: number;
+  /** The function, as Python names it (`<module>` for top-level code). */
+  readonly name: string;
+}
+
+/** `    at NAME (LOCATION)` or `    at LOCATION`, LOCATION being `FILE:LINE:COLUMN`. */
+const STACK_LINE = /^\s+at (?:(.*?) \((.+):(\d+):\d+\)|(.+):(\d+):\d+)$/;
+
+/** The frames of `error.stack` that belong to the program, oldest first. */
+export function programFrames(error: Error): Frame[] {
+  const frames: Frame[] = [];
+  for (const text of (error.stack ?? "").split("\n")) {
+    const match = STACK_LINE.exec(text);
+    if (match === null) continue;
+    let file = match[2] ?? match[4] ?? "";
+    if (file.startsWith("file://")) file = fileURLToPath(file);
+    if (!file.startsWith("/") || file.includes("/node_modules/") || isStandardLibrary(file))
+      continue;
+    frames.push({ file, line: Number(match[3] ?? match[5]), name: pythonName(match[1] ?? "") });
+  }
+  return frames.reverse();
+}
+
+/** V8's name for a frame's function, as Python would give it. */
+function pythonName(v8Name: string): string {
+  const name = v8Name.replace(/^(?:async |new )/, "").replace(/ \[as [^\]]*\]$/, "");
+  if (name === "" || name === "<anonymous>" || name === "Object.<anonymous>") return "<module>";
+  return name.slice(name.lastIndexOf(".") + 1);
+}
+
+const sources = new Map<string, readonly string[] | null>();
+
+/** Line `line` (from 1) of `file`, without its indentation, or `null` when the file cannot be read. */
+function sourceLine(file: string, line: number): string | null {
+  let lines = sources.get(file);
+  if (lines === undefined) {
+    try {
+      lines = readFileSync(file, "utf8").split("\n");
+    } catch {
+      lines = null;
+    }
+    sources.set(file, lines);
+  }
+  const text = lines?.[line - 1]?.trim();
+  return text === undefined || text === "" ? null : text;
+}
+
+/** The last line of a traceback: Python's `ClassName: message`, or the class name alone for no message. */
+function exceptionLine(error: unknown): string {
+  if (!(error instanceof Error)) {
+    // Python refuses to raise anything but an exception; JavaScript throws anything.
+    return `TypeError: exceptions must derive from BaseException (JavaScript threw ${repr(error)})`;
+  }
+  if (error instanceof ProtocolError) return `${error.name} [${error.code}]: ${error.message}`;
+  // Python prints a class by its module and name unless it is a builtin: socket.gaierror.
+  const name = error instanceof gaierror ? "socket.gaierror" : error.name;
+  return error.message === "" ? name : `${name}: ${error.message}`;
+}
+
+/**
+ * An error as Python prints an uncaught exception, ending with a newline: `Traceback (most recent call last):`
+ * and the program's frames (none, and no such line, when it has none), the exception line, its notes. See the
+ * module rules.
+ */
+export function formatException(error: unknown): string {
+  let text = "";
+  if (error instanceof Error && error.cause !== undefined && error.cause !== error) {
+    text = `${formatException(error.cause)}\nThe above exception was the direct cause of the following exception:\n\n`;
+  }
+  const frames = error instanceof Error ? programFrames(error) : [];
+  if (frames.length > 0) {
+    text += "Traceback (most recent call last):\n";
+    for (const frame of frames) {
+      text += `  File "${frame.file}", line ${String(frame.line)}, in ${frame.name}\n`;
+      const source = sourceLine(frame.file, frame.line);
+      if (source !== null) text += `    ${source}\n`;
+    }
+  }
+  text += `${exceptionLine(error)}\n`;
+  if (error instanceof PythonException) {
+    for (const note of error.notes) text += `${note}\n`;
+  }
+  return text;
+}
+
+/**
+ * The text of a caught exception, ending with a newline (Python's `traceback.format_exc()`, as the course's
+ * `Main: Error: Exception for ...` lines print it): its stack; for a {@link ProtocolError} (bad input from the
+ * peer, not a bug here) the one line `ProtocolError [CODE]: message`, since its stack says nothing more; the repr
+ * of a thrown value that is no Error; then the error's notes.
  */
 export function traceback(error: unknown): string {
   let text: string;
@@ -22,4 +171,34 @@ export function traceback(error: unknown): string {
     text = `${text.trimEnd()}\n${error.notes.join("\n")}`;
   }
   return text.endsWith("\n") ? text : `${text}\n`;
+}
+
+/**
+ * Python's `sys.excepthook` and what follows it: print `error`'s traceback ({@link formatException}) to stderr,
+ * then end the process: by SIGINT for a {@link KeyboardInterrupt} (the default SIGINT action, as Python 3.8 and
+ * later do, so a shell sees status 130), with status 1 for anything else.
+ */
+export function excepthook(error: unknown): never {
+  process.stderr.write(formatException(error));
+  if (error instanceof KeyboardInterrupt) {
+    // Back to SIGINT's default action, then raise it: the process ends "killed by SIGINT".
+    process.removeAllListeners("SIGINT");
+    process.kill(process.pid, "SIGINT");
+    // As Python, if the signal did not end the process: the status a shell would have shown.
+    process.exit(130);
+  }
+  process.exit(1);
+}
+
+let hookInstalled = false;
+
+/**
+ * From now on, an exception nobody catches (thrown, or a rejected Promise nobody handles, top-level `await`
+ * included) goes to {@link excepthook}: Python's traceback on stderr, exit status 1, or death by SIGINT for a
+ * {@link KeyboardInterrupt}, instead of Node's crash report. Calling it again does nothing.
+ */
+export function installExceptHook(): void {
+  if (hookInstalled) return;
+  hookInstalled = true;
+  process.on("uncaughtException", excepthook);
 }

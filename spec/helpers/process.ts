@@ -342,6 +342,26 @@ export function tsDemo(name: string, args: readonly string[], options: SpawnOpti
 }
 
 /**
+ * Run one of our demos as the README says: `node --import tsx demos/NAME.ts ...args` from the project root, one
+ * process (no `tsx` or `npx` parent between it and the signals it gets), so its exit status and signal are the
+ * program's own. Exit statuses and Ctrl-C are tested this way.
+ *
+ * @param name - The demo's name without extension, e.g. `echo-client`.
+ * @param args - Its command-line arguments.
+ * @param options - As {@link spawnProgram}'s.
+ */
+export function readmeDemo(
+  name: string,
+  args: readonly string[],
+  options: SpawnOptions = {},
+): Program {
+  return spawnProgram(process.execPath, ["--import", "tsx", `demos/${name}.ts`, ...args], {
+    cwd: PROJECT_ROOT,
+    ...options,
+  });
+}
+
+/**
  * Run one of the Python peers: `python3 -u NAME.py ...args`, from `spec/peers/` so that `sys.argv[0]` is
  * `NAME.py` and usage lines read as in the transcripts (`Usage: multiconn-server.py <host> <port>`).
  * `-u`: unbuffered output, so lines arrive as they are printed. `PYTHONDONTWRITEBYTECODE=1` unless `env` is

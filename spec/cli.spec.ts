@@ -21,7 +21,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { DEMO_FLAGS, demoArgs, int, type FlagsConfig } from "../lib/cli.ts";
 import { ValueError } from "../lib/errors.ts";
 import { HOST } from "./helpers/ports.ts";
-import { readmeDemo, type Exit, type Program } from "./helpers/process.ts";
+import { tsDemo, type Exit, type Program } from "./helpers/process.ts";
 
 /** Thrown by the mocked `process.exit`, so a test sees the status `demoArgs` exits with. */
 class Exited extends Error {
@@ -271,7 +271,7 @@ describe.each(Object.entries(CASES))("%s: its command line", (demo, cases) => {
 
   beforeAll(async () => {
     await pool(cases, PARALLEL, async (cliCase) => {
-      const program = readmeDemo(demo, cliCase.args, { killOnTestFinished: false });
+      const program = tsDemo(demo, cliCase.args, { killOnTestFinished: false });
       programs.push(program);
       try {
         exits.set(cliCase.name, await program.waitForExit(EXIT_TIMEOUT_MS));

@@ -13,7 +13,7 @@ import { connect, createServer, type Server, type Socket } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 import { freePort, HOST, waitForListening } from "./helpers/ports.ts";
-import { FIXTURES_DIR, maskPorts, readmeDemo, type Exit, type Program } from "./helpers/process.ts";
+import { FIXTURES_DIR, maskPorts, tsDemo, type Exit, type Program } from "./helpers/process.ts";
 
 /** What a Python program printed when it failed, from `spec/fixtures/failures/NAME.txt`. */
 interface Recorded {
@@ -102,7 +102,7 @@ function failing(demo: string, args: (context: Context) => string[]): FailureCas
 const programs: Program[] = [];
 
 function start(demo: string, args: readonly string[]): Program {
-  const program = readmeDemo(demo, args, { killOnTestFinished: false });
+  const program = tsDemo(demo, args, { killOnTestFinished: false });
   programs.push(program);
   return program;
 }
@@ -183,6 +183,12 @@ const CASES: readonly FailureCase[] = [
     run: failing(demo, ({ busyPort }) => [HOST, busyPort]),
     notes: [BUSY_NOTE],
   })),
+  {
+    // A host name that does not resolve: a server's listen() raises it where Python's bind() does.
+    name: "multiconn-server-gaierror",
+    program: "multiconn-server",
+    run: failing("multiconn-server", () => ["no-such-host.invalid", "0"]),
+  },
   {
     name: "multiconn-server-port-abc",
     program: "multiconn-server",
@@ -266,6 +272,33 @@ describe("failures print what Python prints, on the same stream, with the same e
       expect(ended(exit), context).toBe(python.ended);
     });
   }
+});
+
+describe("documented differences (README, Why the differences)", () => {
+  it("app-client with a host name that does not resolve: Python's traceback and exit 1; ours the main loop's error block and exit 0", async () => {
+    const python = loadFailure("app-client-gaierror");
+    expect(python.stderr).toMatch(/\nsocket\.gaierror: \[Errno -\d+\] .*\n$/);
+    expect(python.ended).toBe("1");
+
+    const exit = await tsDemo("app-client", [
+      "no-such-host.invalid",
+      "65432",
+      "search",
+      "x",
+    ]).waitForExit(EXIT_TIMEOUT_MS);
+    const addr = "('no-such-host.invalid', 65432)";
+    const lines = exit.stdout.split("\n");
+    expect(lines.slice(0, 3)).toEqual([
+      `Starting connection to ${addr}`,
+      `Main: Error: Exception for ${addr}:`,
+      expect.stringMatching(
+        /^gaierror: \[Errno -[23]\] (?:Name or service not known|Temporary failure in name resolution)$/,
+      ),
+    ]);
+    expect(lines.slice(-2)).toEqual([`Closing connection to ${addr}`, ""]);
+    expect(exit.stderr).toBe("");
+    expect(exit).toMatchObject({ code: 0, signal: null });
+  });
 });
 
 describe("maskTraceback", () => {

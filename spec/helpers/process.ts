@@ -7,8 +7,8 @@
  *   a failing test leaves no server holding a port. Outside a test, pass `killOnTestFinished: false` and
  *   call {@link Program.kill} yourself.
  * - Each child leads its own process group. {@link Program.signal} signals the whole group, as a terminal
- *   does on Ctrl-C, and {@link Program.kill} kills the whole group: `tsx` runs the demo in a grandchild
- *   process, which must not outlive the test.
+ *   does on Ctrl-C, and {@link Program.kill} kills the whole group: a program run by the `tsx` command runs in
+ *   a grandchild process, which must not outlive the test.
  * - Every wait is bounded, and a failed wait says what the program printed so far.
  * - Paths are resolved from this file, not from the current directory.
  *
@@ -35,8 +35,6 @@ export const PEERS_DIR = fileURLToPath(new URL("../peers/", import.meta.url));
 
 /** The folder of the Python transcripts and wire vectors, `spec/fixtures/`. */
 export const FIXTURES_DIR = fileURLToPath(new URL("../fixtures/", import.meta.url));
-
-const TSX = fileURLToPath(new URL("../../node_modules/.bin/tsx", import.meta.url));
 
 /** How a program ended, with everything it printed. */
 export interface Exit {
@@ -144,7 +142,7 @@ class ChildProgram implements Program {
       cwd: options.cwd ?? PROJECT_ROOT,
       env: options.env ?? process.env,
       stdio: ["pipe", "pipe", "pipe"],
-      detached: true, // its own process group, so signal() and kill() reach tsx's grandchild too
+      detached: true, // its own process group, so signal() and kill() reach a grandchild (tsx's) too
     });
     this.#pid = child.pid;
     child.stdout.setEncoding("utf8");
@@ -331,30 +329,16 @@ export function spawnProgram(
 }
 
 /**
- * Run one of our demos: `node_modules/.bin/tsx demos/NAME.ts ...args` from the project root.
+ * Run one of our demos as the README says: `node --import tsx demos/NAME.ts ...args` from the project root, one
+ * process (no `tsx` or `npx` parent between it and the signals it gets), so its exit status and signal are the
+ * program's own. (The `tsx` command would run it in a second node process, which also relays a Ctrl-C to it
+ * unless the program reports the signal within 30 ms: on a loaded machine the program got SIGINT twice.)
  *
  * @param name - The demo's name without extension, e.g. `multiconn-server`.
  * @param args - Its command-line arguments.
  * @param options - As {@link spawnProgram}'s.
  */
 export function tsDemo(name: string, args: readonly string[], options: SpawnOptions = {}): Program {
-  return spawnProgram(TSX, [`demos/${name}.ts`, ...args], { cwd: PROJECT_ROOT, ...options });
-}
-
-/**
- * Run one of our demos as the README says: `node --import tsx demos/NAME.ts ...args` from the project root, one
- * process (no `tsx` or `npx` parent between it and the signals it gets), so its exit status and signal are the
- * program's own. Exit statuses and Ctrl-C are tested this way.
- *
- * @param name - The demo's name without extension, e.g. `echo-client`.
- * @param args - Its command-line arguments.
- * @param options - As {@link spawnProgram}'s.
- */
-export function readmeDemo(
-  name: string,
-  args: readonly string[],
-  options: SpawnOptions = {},
-): Program {
   return spawnProgram(process.execPath, ["--import", "tsx", `demos/${name}.ts`, ...args], {
     cwd: PROJECT_ROOT,
     ...options,

@@ -781,7 +781,10 @@ async function runValid(port: number, v: VectorPair): Promise<ValidResult> {
   return { port: local, vector: v, data };
 }
 
-/** The node process that runs the demo `app-server` on `port`: tsx (our child) runs it in its own child. */
+/**
+ * The node process that runs the demo `app-server` on `port`: our child, or, when our child is the `tsx` command,
+ * the child it runs the demo in.
+ */
 function demoPid(port: number): number {
   const cmdline = (pid: string): string[] => {
     try {
@@ -802,21 +805,20 @@ function demoPid(port: number): number {
     const args = cmdline(pid);
     return args.includes("demos/app-server.ts") && args.includes(String(port));
   };
-  const tsx = readdirSync("/proc").filter(
+  const ours = readdirSync("/proc").filter(
     (pid) => /^\d+$/.test(pid) && parentOf(pid) === process.pid && isServer(pid),
   );
-  if (tsx.length !== 1)
-    throw new Error(`expected one tsx child for port ${port}, found ${tsx.join()}`);
-  const children = readdirSync(`/proc/${String(tsx[0])}/task`).flatMap((task) =>
-    readFileSync(`/proc/${String(tsx[0])}/task/${task}/children`, "utf8")
-      .trim()
-      .split(/\s+/),
-  );
-  const demo = children.filter((pid) => pid !== "" && isServer(pid));
-  if (demo.length !== 1 || demo[0] === undefined) {
-    throw new Error(`expected one demo process under tsx ${String(tsx[0])}, found ${demo.join()}`);
+  const [child] = ours;
+  if (ours.length !== 1 || child === undefined) {
+    throw new Error(`expected one child for port ${port}, found ${ours.join()}`);
   }
-  return Number(demo[0]);
+  const grandchildren = readdirSync(`/proc/${child}/task`).flatMap((task) =>
+    readFileSync(`/proc/${child}/task/${task}/children`, "utf8").trim().split(/\s+/),
+  );
+  const demo = grandchildren.filter((pid) => pid !== "" && isServer(pid));
+  if (demo.length > 1)
+    throw new Error(`expected one demo process under ${child}, found ${demo.join()}`);
+  return Number(demo[0] ?? child);
 }
 
 /** A `/proc/PID/status` field in kB (VmRSS, VmHWM), as MiB. */

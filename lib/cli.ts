@@ -129,6 +129,7 @@ function markNegatives(args: readonly string[], options: FlagsConfig): string[] 
     const long = /^--([^=]+)$/.exec(arg)?.[1];
     if (long !== undefined) return options[long]?.type === "string";
     const short = /^-([^-])$/.exec(arg)?.[1];
+    if (short === undefined) return false;
     return Object.values(options).some((o) => o.short === short && o.type === "string");
   };
   const out: string[] = [];

@@ -30,9 +30,12 @@ class Exited extends Error {
   }
 }
 
+/** Flags for the in-process tests: two of the demos' own. */
+const FLAGS = { quiet: DEMO_FLAGS.quiet, timeline: DEMO_FLAGS.timeline } as const;
+
 /** Run `demoArgs` on `args` (after `node script.ts`), with what it prints and the status it exits with. */
 function parse(args: readonly string[]) {
-  return parseWith(DEMO_FLAGS, args);
+  return parseWith(FLAGS, args);
 }
 
 /** {@link parse} with other flags. */
@@ -71,10 +74,13 @@ describe("demoArgs", () => {
   });
 
   it("reads a negative number after a flag that takes a value as its value", () => {
-    const options = { ...DEMO_FLAGS, wait: { type: "string", short: "w" } } as const;
+    const options = { ...FLAGS, wait: { type: "string", short: "w" } } as const;
     expect(parseWith(options, ["--wait", "-1", HOST]).parsed?.values.wait).toBe("-1");
     expect(parseWith(options, ["-w", "-2", HOST]).parsed?.values.wait).toBe("-2");
     expect(parseWith(options, ["-q", "-3"]).parsed?.argv.slice(2)).toEqual(["-3"]);
+    // After an argument, with a flag that takes a value and has no short form.
+    const longOnly = { ...FLAGS, explore: { type: "string" } } as const;
+    expect(parseWith(longOnly, [HOST, "-1"]).parsed?.argv.slice(2)).toEqual([HOST, "-1"]);
   });
 
   it("-h and --help print the usage line and the flags, and exit 0", () => {
@@ -106,7 +112,7 @@ describe("demoArgs", () => {
   });
 
   it("a flag without its value: Node's first sentence, then the usage line", () => {
-    const options = { ...DEMO_FLAGS, wait: { type: "string" } } as const;
+    const options = { ...FLAGS, wait: { type: "string" } } as const;
     const { exited, err } = parseWith(options, [HOST, "1", "--wait"]);
     expect(exited).toBe(1);
     expect(err).toEqual([

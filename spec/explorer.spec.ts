@@ -249,9 +249,10 @@ describe("--explore and --explore-limit", () => {
       "--explore-limit",
       "0",
     ]);
-    const { code, stdout } = await client.waitForExit();
+    const { code, stdout, stderr } = await client.waitForExit();
     expect(code).toBe(1);
-    expect(stdout).toBe(
+    expect(stdout).toBe("");
+    expect(stderr).toBe(
       "Error: --explore-limit wants a whole number ≥ 1, not '0'\nUsage: app-client.ts <host> <port> <action> <value>\n",
     );
   });

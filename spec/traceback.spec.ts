@@ -1,7 +1,11 @@
 // Python's tracebacks (lib/traceback.ts): formatException() in process, on errors with known stacks; the
 // uncaught-exception behaviour and a program's own SIGINT handler in a child process. What each demo prints for
 // each failure, against Python's own output, is in spec/failures.spec.ts.
-import { describe, expect, it } from "vitest";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+
+import { afterAll, describe, expect, it } from "vitest";
 
 import {
   ConnectionRefusedError,
@@ -14,10 +18,24 @@ import { ProtocolError } from "../lib/protocol.ts";
 import { formatException, programFrames } from "../lib/traceback.ts";
 import { PROJECT_ROOT, spawnProgram } from "./helpers/process.ts";
 
-const DEMO = `${PROJECT_ROOT}demos/multiconn-client.ts`;
 const LIB = `${PROJECT_ROOT}lib/`;
 
-/** An error with the stack V8 would give a recv() refused inside the demo's serviceConnection. */
+/** A program file with known lines, for frames to point at. */
+const DEMO = join(mkdtempSync(join(tmpdir(), "traceback-")), "client.ts");
+writeFileSync(
+  DEMO,
+  [
+    "function serviceConnection(key, mask) {",
+    "  const recvData = sock.recv(1024); // Should be ready to read",
+    "}",
+    "    serviceConnection(key, mask);",
+  ].join("\n"),
+);
+afterAll(() => {
+  rmSync(dirname(DEMO), { recursive: true, force: true });
+});
+
+/** An error with the stack V8 would give a recv() refused inside the program's serviceConnection. */
 function refusedInDemo(): ConnectionRefusedError {
   const error = new ConnectionRefusedError(111, "Connection refused");
   error.stack = [
@@ -25,8 +43,8 @@ function refusedInDemo(): ConnectionRefusedError {
     `    at fromErrno (${LIB}errors.ts:209:10)`,
     `    at SocketCore.recvNow (${LIB}socket.ts:448:24)`,
     `    at NonBlockingSocket.recv (file://${LIB}socket.ts:1265:22)`,
-    `    at serviceConnection (${DEMO}:51:27)`,
-    `    at async <anonymous> (${DEMO}:90:7)`,
+    `    at serviceConnection (${DEMO}:2:27)`,
+    `    at async <anonymous> (${DEMO}:4:5)`,
     "    at process.processTicksAndRejections (node:internal/process/task_queues:95:5)",
     `    at run (${PROJECT_ROOT}node_modules/tsx/dist/x.mjs:1:1)`,
   ].join("\n");
@@ -38,9 +56,9 @@ describe("formatException", () => {
     expect(formatException(refusedInDemo())).toBe(
       [
         "Traceback (most recent call last):",
-        `  File "${DEMO}", line 90, in <module>`,
+        `  File "${DEMO}", line 4, in <module>`,
         "    serviceConnection(key, mask);",
-        `  File "${DEMO}", line 51, in serviceConnection`,
+        `  File "${DEMO}", line 2, in serviceConnection`,
         "    const recvData = sock.recv(1024); // Should be ready to read",
         "ConnectionRefusedError: [Errno 111] Connection refused",
         "",
@@ -50,8 +68,8 @@ describe("formatException", () => {
 
   it("leaves out the library's frames, Node's and node_modules'", () => {
     expect(programFrames(refusedInDemo())).toEqual([
-      { file: DEMO, line: 90, name: "<module>" },
-      { file: DEMO, line: 51, name: "serviceConnection" },
+      { file: DEMO, line: 4, name: "<module>" },
+      { file: DEMO, line: 2, name: "serviceConnection" },
     ]);
   });
 

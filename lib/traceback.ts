@@ -45,6 +45,7 @@ export const STANDARD_LIBRARY: readonly string[] = [
   "fd",
   "index",
   "keyboard-interrupt",
+  "memory-network",
   "os",
   "print",
   "repr",
@@ -53,6 +54,7 @@ export const STANDARD_LIBRARY: readonly string[] = [
   "sys",
   "timeline",
   "traceback",
+  "wire",
 ];
 
 /** Where those modules are: this folder, and `lib/` beside it (the sources, when this runs from `dist/`). */

@@ -163,20 +163,14 @@ export function formatException(error: unknown): string {
 }
 
 /**
- * The text of a caught exception, ending with a newline (Python's `traceback.format_exc()`, as the course's
- * `Main: Error: Exception for ...` lines print it): its stack; for a {@link ProtocolError} (bad input from the
- * peer, not a bug here) the one line `ProtocolError [CODE]: message`, since its stack says nothing more; the repr
- * of a thrown value that is no Error; then the error's notes.
+ * The text of a caught exception, ending with a newline: Python's `traceback.format_exc()`, as the course's
+ * `Main: Error: Exception for ...` lines print it. That is {@link formatException}'s traceback, except for a
+ * {@link ProtocolError} (bad input from the peer, not a bug here): the one line `ProtocolError [CODE]: message`,
+ * since its frames would say nothing more.
  */
 export function traceback(error: unknown): string {
-  let text: string;
-  if (error instanceof ProtocolError) text = `${error.name} [${error.code}]: ${error.message}`;
-  else if (error instanceof Error) text = error.stack ?? `${error.name}: ${error.message}`;
-  else text = repr(error);
-  if (error instanceof PythonException && error.notes.length > 0) {
-    text = `${text.trimEnd()}\n${error.notes.join("\n")}`;
-  }
-  return text.endsWith("\n") ? text : `${text}\n`;
+  if (error instanceof ProtocolError) return `${exceptionLine(error)}\n`;
+  return formatException(error);
 }
 
 /**

@@ -150,8 +150,9 @@ function jsonRequest(content: string): Buffer {
 
 /**
  * One connection's lines in a server's output: the lines naming its address, and the lines of its
- * `Main: Error: Exception for ADDR:` block (up to the blank line that ends the trace), with `    at ...` stack
- * lines left out.
+ * `Main: Error: Exception for ADDR:` block (up to the blank line that ends the trace), with the traceback's
+ * frames left out (its `Traceback (most recent call last):` line, `File ...` lines and source lines): the
+ * exception line and its notes stay.
  */
 function connectionLines(stdout: string, port: number): string[] {
   const addr = addrOf(port);
@@ -165,7 +166,7 @@ function connectionLines(stdout: string, port: number): string[] {
     }
     if (inError) {
       if (line === "") inError = false;
-      else if (!/^ {4}at /.test(line)) out.push(line);
+      else if (!/^(?:Traceback \(most recent call last\):$| )/.test(line)) out.push(line);
       continue;
     }
     if (line.includes(addr)) out.push(line);

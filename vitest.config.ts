@@ -2,6 +2,8 @@ import { defineConfig } from "vitest/config";
 
 export default defineConfig({
   test: {
+    // Bundles the programs the tests start as child processes, once per run (see the file).
+    globalSetup: ["spec/helpers/build-programs.ts"],
     testTimeout: 20_000,
     hookTimeout: 20_000,
     // The JSON report lets .ci/run print a plain "N passed, N failed" closing line.

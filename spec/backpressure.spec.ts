@@ -264,7 +264,7 @@ class EchoClient {
 
 /**
  * The process holding the socket that listens on `port`, found from `/proc/net/tcp` (the socket's inode) and
- * `/proc/PID/fd` (who holds it): `tsx` runs the demo in a child process, whose PID the helper does not give.
+ * `/proc/PID/fd` (who holds it), so the check does not depend on how the demo was started.
  * @returns The PID, or null where there is no `/proc`.
  */
 function listenerPid(port: number): number | null {

@@ -246,7 +246,7 @@ const CASES: Readonly<Record<string, readonly CliCase[]>> = {
   "echo-client": commonCases(usage("echo-client", "[<host> <port>]"), [HOST, "0"], [HOST]),
 };
 
-/** How many demos run at once: each is a node start-up with tsx, about 0.3 s of CPU. */
+/** How many demos run at once: each is a node start-up from the test build, about 0.1 s of CPU. */
 const PARALLEL = 4;
 
 /** Bound on each child's run. */

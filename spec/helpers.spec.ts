@@ -16,7 +16,10 @@ import {
   loadTranscript,
   loadVector,
   maskPorts,
+  PROJECT_ROOT,
   spawnProgram,
+  tsDemo,
+  tsProgram,
 } from "./helpers/process.ts";
 
 /** A node:net server on `port`, closed when the test finishes. Calls `onConnection` for each client. */
@@ -119,6 +122,40 @@ describe("spawnProgram", () => {
     await program.waitForLine(/^started$/);
     const exit = await program.kill();
     expect(exit.signal).toBe("SIGKILL");
+  });
+});
+
+describe("tsProgram and tsDemo (the build made for the test run)", () => {
+  it("run a demo as tsx does: the usage line names the .ts file, exit status 1", async () => {
+    const exit = await tsDemo("app-client", []).waitForExit();
+    expect(exit).toEqual({
+      code: 1,
+      signal: null,
+      stdout: "Usage: app-client.ts <host> <port> <action> <value>\n",
+      stderr: "",
+    });
+  });
+
+  it("refuse a project .ts file that was not built, naming it", async () => {
+    const exit = await tsProgram("lib/index.ts", []).waitForExit();
+    expect(exit.code).toBe(1);
+    expect(exit.stdout).toBe("");
+    expect(exit.stderr).toContain("lib/index.ts was not built for this test run");
+  });
+
+  it("agree with tsx itself, as the README runs a demo (npx tsx demos/NAME.ts)", async () => {
+    const viaTsx = await spawnProgram(`${PROJECT_ROOT}node_modules/.bin/tsx`, [
+      "demos/multiconn-client.ts",
+      "127.0.0.1",
+    ]).waitForExit();
+    const viaBuild = await tsDemo("multiconn-client", ["127.0.0.1"]).waitForExit();
+    expect(viaTsx).toEqual({
+      code: 1,
+      signal: null,
+      stdout: "Usage: multiconn-client.ts <host> <port> <num_connections>\n",
+      stderr: "",
+    });
+    expect(viaBuild).toEqual(viaTsx);
   });
 });
 

@@ -38,7 +38,7 @@ import {
 } from "../lib/selectors.ts";
 import * as socket from "../lib/socket.ts";
 import { freePort } from "./helpers/ports.ts";
-import { PROJECT_ROOT, spawnProgram } from "./helpers/process.ts";
+import { tsProgram } from "./helpers/process.ts";
 import { ScriptedSelector } from "../lib/testing/scripted-selector.ts";
 import {
   HOST,
@@ -1144,12 +1144,12 @@ describe("DefaultSelector", () => {
 // KeyboardInterrupt (§5), in child processes
 // ---------------------------------------------------------------------------------------------------------------
 
-const TSX = `${PROJECT_ROOT}node_modules/.bin/tsx`;
-
 /**
- * Send SIGINT to the program itself, by the pid its ready line gave. Not to the process group: tsx, the parent,
- * relays a SIGINT to its child unless the child reports it within 30 ms, so on a loaded machine a group signal
- * can reach the program twice (the second one, after select() has returned, kills it as Python's would).
+ * Send SIGINT to the program itself, by the pid its ready line gave, not to its process group: run under `tsx`,
+ * the parent relays a SIGINT to its child unless the child reports it within 30 ms, so on a loaded machine a
+ * group signal can reach the program twice (the second one, after select() has returned, kills it as Python's
+ * would). The tests start it with plain node (`tsProgram`), where the group is the program alone; signalling
+ * the pid keeps them right under either.
  */
 function interrupt(readyLine: string): void {
   const pid = Number(/pid=(\d+)/.exec(readyLine)?.[1]);
@@ -1159,7 +1159,7 @@ function interrupt(readyLine: string): void {
 
 describe("KeyboardInterrupt during select()", () => {
   it("SIGINT in a waiting select() raises KeyboardInterrupt: the course's message, exit status 0", async () => {
-    const program = spawnProgram(TSX, ["spec/fixtures/programs/select-interrupted.ts"]);
+    const program = tsProgram("spec/fixtures/programs/select-interrupted.ts", []);
     const ready = await program.waitForLine(/^ready pid=\d+ port=\d+$/);
     interrupt(ready);
     const exit = await program.waitForExit();
@@ -1170,7 +1170,7 @@ describe("KeyboardInterrupt during select()", () => {
   });
 
   it("select() with nothing registered keeps the process alive until SIGINT", async () => {
-    const program = spawnProgram(TSX, ["spec/fixtures/programs/select-nothing-interrupted.ts"]);
+    const program = tsProgram("spec/fixtures/programs/select-nothing-interrupted.ts", []);
     const ready = await program.waitForLine(/^ready pid=\d+, 0 keys$/);
     // stdin does not keep the program alive: it can only report its end if select() does.
     program.closeStdin();

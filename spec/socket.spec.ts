@@ -30,7 +30,7 @@ import {
 import { repr } from "../lib/repr.ts";
 import { EVENT_READ, EVENT_WRITE } from "../lib/selectors.ts";
 import * as socket from "../lib/socket.ts";
-import { PROJECT_ROOT, spawnProgram } from "./helpers/process.ts";
+import { tsProgram } from "./helpers/process.ts";
 import { ON_MEMORY_WIRE } from "./helpers/wire.ts";
 import {
   HOST,
@@ -1516,10 +1516,8 @@ describe("using and createConnection", () => {
 });
 
 describe("KeyboardInterrupt", () => {
-  const TSX = join(PROJECT_ROOT, "node_modules/.bin/tsx");
-
   it("SIGINT during a blocking accept() throws KeyboardInterrupt out of it; the program exits 0", async () => {
-    const program = spawnProgram(TSX, ["spec/fixtures/programs/accept-interrupted.ts"]);
+    const program = tsProgram("spec/fixtures/programs/accept-interrupted.ts", []);
     const ready = await program.waitForLine(/^ready \d+$/);
     program.signal("SIGINT");
     const exit = await program.waitForExit();

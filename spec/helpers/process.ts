@@ -7,8 +7,12 @@
  *   a failing test leaves no server holding a port. Outside a test, pass `killOnTestFinished: false` and
  *   call {@link Program.kill} yourself.
  * - Each child leads its own process group. {@link Program.signal} signals the whole group, as a terminal
- *   does on Ctrl-C, and {@link Program.kill} kills the whole group: a program run by the `tsx` command runs in
- *   a grandchild process, which must not outlive the test.
+ *   does on Ctrl-C, and {@link Program.kill} kills the whole group: a program's own children (the guided
+ *   tour's, or `tsx`'s grandchild) must not outlive the test.
+ * - Our TypeScript programs ({@link tsDemo}, {@link tsProgram}) start as `node --import BUILD/register.mjs
+ *   demos/NAME.ts`: one node process running the bundle made once for this test run
+ *   (`spec/helpers/build-programs.ts`), with the same `process.argv`, `import.meta.url` and exit as under
+ *   `node --import tsx`, for about a third of its start-up CPU.
  * - Every wait is bounded, and a failed wait says what the program printed so far.
  * - Paths are resolved from this file, not from the current directory.
  *
@@ -25,7 +29,7 @@ import { spawn, spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 
-import { onTestFinished } from "vitest";
+import { inject, onTestFinished } from "vitest";
 
 /** The project's root folder (absolute, with a trailing separator). */
 export const PROJECT_ROOT = fileURLToPath(new URL("../../", import.meta.url));
@@ -142,7 +146,7 @@ class ChildProgram implements Program {
       cwd: options.cwd ?? PROJECT_ROOT,
       env: options.env ?? process.env,
       stdio: ["pipe", "pipe", "pipe"],
-      detached: true, // its own process group, so signal() and kill() reach a grandchild (tsx's) too
+      detached: true, // its own process group, so signal() and kill() reach the program's children too
     });
     this.#pid = child.pid;
     child.stdout.setEncoding("utf8");
@@ -329,20 +333,36 @@ export function spawnProgram(
 }
 
 /**
- * Run one of our demos as the README says: `node --import tsx demos/NAME.ts ...args` from the project root, one
- * process (no `tsx` or `npx` parent between it and the signals it gets), so its exit status and signal are the
- * program's own. (The `tsx` command would run it in a second node process, which also relays a Ctrl-C to it
- * unless the program reports the signal within 30 ms: on a loaded machine the program got SIGINT twice.)
+ * Run one of our TypeScript programs from this test run's build: `node --import BUILD/register.mjs PATH ...args`
+ * from the project root, one node process, as the README's `node --import tsx PATH ...args` runs it (same
+ * `process.argv`, `import.meta.url`, output, signals and exit; no `tsx` or `npx` parent between it and the
+ * signals it gets).
+ *
+ * @param path - The program, relative to the project root, e.g. `spec/fixtures/programs/accept-interrupted.ts`;
+ * it must be in a folder that `spec/helpers/build-programs.ts` builds.
+ * @param args - Its command-line arguments.
+ * @param options - As {@link spawnProgram}'s.
+ */
+export function tsProgram(
+  path: string,
+  args: readonly string[],
+  options: SpawnOptions = {},
+): Program {
+  return spawnProgram(process.execPath, ["--import", inject("programs").register, path, ...args], {
+    cwd: PROJECT_ROOT,
+    ...options,
+  });
+}
+
+/**
+ * Run one of our demos, `demos/NAME.ts`, as {@link tsProgram} does.
  *
  * @param name - The demo's name without extension, e.g. `multiconn-server`.
  * @param args - Its command-line arguments.
  * @param options - As {@link spawnProgram}'s.
  */
 export function tsDemo(name: string, args: readonly string[], options: SpawnOptions = {}): Program {
-  return spawnProgram(process.execPath, ["--import", "tsx", `demos/${name}.ts`, ...args], {
-    cwd: PROJECT_ROOT,
-    ...options,
-  });
+  return tsProgram(`demos/${name}.ts`, args, options);
 }
 
 /**

@@ -8,7 +8,11 @@
  * {@link KeyboardInterrupt}, so the program's `catch` and `finally` run as in Python.
  *
  * When nothing of ours is waiting, SIGINT keeps Node's default meaning (the process dies by the signal, like
- * Python with an uncaught `KeyboardInterrupt`). The SIGINT listener is installed on the first wait, and only then.
+ * Python with an uncaught `KeyboardInterrupt`). The SIGINT listener is installed when a selector is made
+ * ({@link listenForSigint}) or on the first wait, and only then. Made with the selector, it closes a window: a
+ * SIGINT that lands between a server's `Listening on` line and its first `select()` would otherwise kill the
+ * process at once (no listener yet); with the listener, Node runs it from its event loop, i.e. once the program
+ * awaits `select()`, which then throws `KeyboardInterrupt`.
  *
  * A program that installs its own SIGINT handler replaces this one, as `signal.signal(signal.SIGINT, handler)`
  * replaces Python's default handler (the one that raises `KeyboardInterrupt`): while any other `"SIGINT"`
@@ -52,12 +56,19 @@ function onSigint(): void {
   for (const call of calls) call.interrupt(new KeyboardInterrupt());
 }
 
+/**
+ * Listen for SIGINT from now on (once; later calls do nothing). A SIGINT while nothing waits still ends the
+ * process by the signal, from the event loop.
+ */
+export function listenForSigint(): void {
+  if (installed) return;
+  process.on("SIGINT", onSigint);
+  installed = true;
+}
+
 /** Mark `call` as waiting: a SIGINT from now on interrupts it. */
 export function startWaiting(call: Interruptible): void {
-  if (!installed) {
-    process.on("SIGINT", onSigint);
-    installed = true;
-  }
+  listenForSigint();
   if (first === null) first = call;
   else if (first !== call) others.add(call);
 }

@@ -61,7 +61,12 @@ import {
   type Selectable,
   type Watcher,
 } from "./fd.ts";
-import { startWaiting, stopWaiting, type Interruptible } from "./keyboard-interrupt.ts";
+import {
+  listenForSigint,
+  startWaiting,
+  stopWaiting,
+  type Interruptible,
+} from "./keyboard-interrupt.ts";
 import { repr, reprSymbol, type Reprable } from "./repr.ts";
 import { BlockingSocket, type NonBlockingSocket } from "./socket.ts";
 
@@ -508,6 +513,13 @@ export abstract class PollLikeSelector<D = unknown, F extends FileObj = NonBlock
   private timer: NodeJS.Timeout | null = null;
   /** When {@link timer} fires (`performance.now()` ms), or `Infinity` when it only keeps the process alive. */
   private timerDue = Infinity;
+
+  constructor() {
+    super();
+    // From here on a Ctrl-C waits for the event loop, so one that lands before the first select() is thrown
+    // out of it instead of killing the process (lib/keyboard-interrupt.ts).
+    listenForSigint();
+  }
 
   /**
    * Wait until registered file objects are ready (see the module rules).

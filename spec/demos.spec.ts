@@ -143,8 +143,9 @@ describe("multiconn-server Ctrl-C", () => {
 
   // Only for our demo. The course's program prints `Listening on` before it enters its `try:` block, so a
   // SIGINT that lands in between escapes as an uncaught KeyboardInterrupt (traceback, death by SIGINT):
-  // the Python peer, faithful to the course, lost that race about one run in five here. Node runs our
-  // SIGINT handler only from its event loop, i.e. once the demo awaits select(), so it has no such window.
+  // the Python peer, faithful to the course, lost that race about one run in five here. Our demo's selector
+  // listens for SIGINT from its creation, and Node runs that handler only from its event loop, i.e. once the
+  // demo awaits select(), so it has no such window.
   describe("TypeScript", () => {
     it("SIGINT right after 'Listening on' prints the line and exits 0", async () => {
       const { server } = await startServer(TS);

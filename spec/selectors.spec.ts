@@ -1169,6 +1169,15 @@ describe("KeyboardInterrupt during select()", () => {
     expect(exit.code).toBe(0);
   });
 
+  it("SIGINT after the selector is made, before select() waits: select() throws it, exit status 0", async () => {
+    const program = tsProgram("spec/fixtures/programs/select-signalled-before.ts", []);
+    const exit = await program.waitForExit();
+    expect(exit.stdout).toBe("signalled\nCaught keyboard interrupt, exiting\n");
+    expect(exit.stderr).toBe("");
+    expect(exit.signal).toBeNull();
+    expect(exit.code).toBe(0);
+  });
+
   it("select() with nothing registered keeps the process alive until SIGINT", async () => {
     const program = tsProgram("spec/fixtures/programs/select-nothing-interrupted.ts", []);
     const ready = await program.waitForLine(/^ready pid=\d+, 0 keys$/);

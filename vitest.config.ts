@@ -4,6 +4,9 @@ export default defineConfig({
   test: {
     // Bundles the programs the tests start as child processes, once per run (see the file).
     globalSetup: ["spec/helpers/build-programs.ts"],
+    // Two test files at a time: most of their time is spent waiting on child processes, sockets and timers, so
+    // two overlap well on two cores (vitest's default here would be one, cores minus one).
+    maxWorkers: 2,
     testTimeout: 20_000,
     hookTimeout: 20_000,
     // The JSON report lets .ci/run print a plain "N passed, N failed" closing line.

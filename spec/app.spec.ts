@@ -1,5 +1,5 @@
 // The course's application protocol, byte-exact and interoperable with Python: our demos/app-client.ts and
-// demos/app-server.ts (child processes, run by tsx) and lib/libserver.ts's Message (in-process, on a real
+// demos/app-server.ts (child processes, `tsDemo`) and lib/libserver.ts's Message (in-process, on a real
 // DefaultSelector and loopback sockets from lib/socket.ts).
 //
 // 1. Wire vectors (spec/fixtures/vectors): our client sends exactly NAME.req and prints the course's lines for

@@ -1,7 +1,7 @@
 // Transcript and interop tests for the course's first four programs, run as child processes.
 //
 // Every test runs for each implementation or each (client, server) pair of implementations: our TypeScript
-// demos (demos/*.ts, run by tsx) and the Python peers (spec/peers/*.py, written from COURSE.md). The
+// demos (demos/*.ts, `tsDemo`) and the Python peers (spec/peers/*.py, written from COURSE.md). The
 // Python-only runs check the tests themselves and the peers against the course's transcripts; the mixed
 // pairs are the interop tests. Runs that need python3 are skipped without it.
 //

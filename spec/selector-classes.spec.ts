@@ -32,17 +32,9 @@ import {
 } from "../lib/selectors.ts";
 import * as socket from "../lib/socket.ts";
 import { Stdin } from "../lib/sys.ts";
-import {
-  PROJECT_ROOT,
-  type Program,
-  hasPython,
-  pythonPeer,
-  spawnProgram,
-  tsDemo,
-} from "./helpers/process.ts";
+import { type Program, hasPython, pythonPeer, tsDemo, tsProgram } from "./helpers/process.ts";
 import { freePort } from "./helpers/ports.ts";
 
-const TSX = `${PROJECT_ROOT}node_modules/.bin/tsx`;
 const READ_WRITE = EVENT_READ | EVENT_WRITE;
 
 type F = socket.NonBlockingSocket | FileLike | number;
@@ -335,8 +327,7 @@ describe("sys.stdin in a selector", () => {
   const clients: [string, (port: number) => Program][] = [
     [
       "ours",
-      (port) =>
-        spawnProgram(TSX, ["spec/fixtures/programs/keyboard-client.ts", "127.0.0.1", String(port)]),
+      (port) => tsProgram("spec/fixtures/programs/keyboard-client.ts", ["127.0.0.1", String(port)]),
     ],
   ];
   if (hasPython()) {

@@ -34,10 +34,8 @@ import {
   SelectorKey,
 } from "../../lib/selectors.ts";
 import * as socket from "../../lib/socket.ts";
-import { PROJECT_ROOT, spawnProgram } from "../helpers/process.ts";
+import { tsProgram } from "../helpers/process.ts";
 import { ON_MEMORY_WIRE } from "../helpers/wire.ts";
-
-const TSX = `${PROJECT_ROOT}node_modules/.bin/tsx`;
 
 /** What every selector class here can register: sockets and fd numbers, as CPython's tests do. */
 type F = socket.NonBlockingSocket | FileLike | number;
@@ -483,8 +481,7 @@ describe.each(SELECTORS)("%s (BaseSelectorTestCase)", (name, Cls) => {
       // runner would hit the runner). The child registers rd, prints `ready`, and waits in select(30); the test
       // sends SIGINT; the child prints what select() raised. CPython's "interrupted before the 30 s timeout" is
       // what the child's exit before any timeout shows.
-      const program = spawnProgram(TSX, [
-        "spec/fixtures/programs/selector-interrupted.ts",
+      const program = tsProgram("spec/fixtures/programs/selector-interrupted.ts", [
         name.replace("TestCase", ""),
       ]);
       const ready = await program.waitForLine(/^ready pid=\d+$/);
@@ -500,8 +497,7 @@ describe.each(SELECTORS)("%s (BaseSelectorTestCase)", (name, Cls) => {
       // interrupted, goes on waiting and returns the pipe's key. CPython's check that select(1.5) still lasted at
       // least 1 s after the signal (a wall-clock bound, which our tests may not assert) becomes the order of
       // events: the handler ran, then select() returned what became ready, without raising.
-      const program = spawnProgram(TSX, [
-        "spec/fixtures/programs/selector-signal-handled.ts",
+      const program = tsProgram("spec/fixtures/programs/selector-signal-handled.ts", [
         name.replace("TestCase", ""),
       ]);
       const ready = await program.waitForLine(/^ready pid=\d+$/);

@@ -783,8 +783,8 @@ async function runValid(port: number, v: VectorPair): Promise<ValidResult> {
 }
 
 /**
- * The node process that runs the demo `app-server` on `port`: our child (`tsDemo`), or, when our child is the `tsx` command,
- * the child it runs the demo in.
+ * The node process that runs the demo `app-server` on `port`: our child (`tsDemo`), or, when our child is the
+ * `tsx` command, the child it runs the demo in.
  */
 function demoPid(port: number): number {
   const cmdline = (pid: string): string[] => {

@@ -16,7 +16,6 @@ import {
   loadTranscript,
   loadVector,
   maskPorts,
-  PROJECT_ROOT,
   spawnProgram,
   tsDemo,
   tsProgram,
@@ -143,8 +142,10 @@ describe("tsProgram and tsDemo (the build made for the test run)", () => {
     expect(exit.stderr).toContain("lib/index.ts was not built for this test run");
   });
 
-  it("agree with tsx itself, as the README runs a demo (npx tsx demos/NAME.ts)", async () => {
-    const viaTsx = await spawnProgram(`${PROJECT_ROOT}node_modules/.bin/tsx`, [
+  it("agree with tsx itself, as the README runs a demo (node --import tsx demos/NAME.ts)", async () => {
+    const viaTsx = await spawnProgram(process.execPath, [
+      "--import",
+      "tsx",
       "demos/multiconn-client.ts",
       "127.0.0.1",
     ]).waitForExit();

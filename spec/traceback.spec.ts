@@ -16,7 +16,7 @@ import {
 } from "../lib/errors.ts";
 import { ProtocolError } from "../lib/protocol.ts";
 import { formatException, programFrames } from "../lib/traceback.ts";
-import { PROJECT_ROOT, spawnProgram } from "./helpers/process.ts";
+import { PROJECT_ROOT, tsProgram } from "./helpers/process.ts";
 
 const LIB = `${PROJECT_ROOT}lib/`;
 
@@ -150,11 +150,7 @@ describe("raisedHere", () => {
 
 describe("a program's own SIGINT handler, in a child process", () => {
   it("a program's own SIGINT handler replaces KeyboardInterrupt; removed, Ctrl-C is KeyboardInterrupt: traceback, death by SIGINT", async () => {
-    const program = spawnProgram(process.execPath, [
-      "--import",
-      "tsx",
-      "spec/fixtures/programs/sigint-handler.ts",
-    ]);
+    const program = tsProgram("spec/fixtures/programs/sigint-handler.ts", []);
     await program.waitForLine(/^ready$/);
     program.signal("SIGINT");
     await program.waitForLine(/^handler removed$/);

@@ -5,8 +5,9 @@
  * Why: `tsx demos/NAME.ts` starts two node processes and loads esbuild's transform in one of them, about 0.35 s
  * of CPU per start; `node --import BUILD/register.mjs demos/NAME.ts` is one node process reading one bundled file,
  * about 0.1 s. The test suites start a few hundred programs. The bundle is made as tsx compiles (the project's
- * tsconfig, `keepNames`, the running Node as target), and carries a source map, so stack traces name the
- * TypeScript lines as under tsx.
+ * tsconfig, `keepNames`, the running Node as target), each module keeps its own `import.meta.url`, and it
+ * carries a source map, so stack traces (and Python-style tracebacks) name the TypeScript files and lines as
+ * under tsx.
  *
  * Rules:
  * - The build lives in a fresh temporary folder for this run, deleted at its end: two runs never share one, and
@@ -16,12 +17,12 @@
  *   message naming it (`spec/helpers/prebuilt-hooks.ts`).
  * @module
  */
-import { mkdir, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 
-import { build, type OutputFile } from "esbuild";
+import { build, type OutputFile, type Plugin } from "esbuild";
 import type { TestProject } from "vitest/node";
 
 import type { HooksData } from "./prebuilt-hooks.ts";
@@ -54,6 +55,22 @@ async function entryPoints(): Promise<string[]> {
   );
   return lists.flat();
 }
+
+/**
+ * Each bundled module keeps its own `import.meta.url`, as when Node loads it alone: a bundle would otherwise give
+ * every module the entry point's (lib/traceback.ts finds the library's folder from its own).
+ */
+const OWN_IMPORT_META_URL: Plugin = {
+  name: "own-import-meta-url",
+  setup(plugin) {
+    plugin.onLoad({ filter: /\.ts$/ }, async ({ path }) => {
+      const source = await readFile(path, "utf8");
+      if (!source.includes("import.meta.url")) return undefined;
+      const url = JSON.stringify(pathToFileURL(path).href);
+      return { contents: source.replaceAll("import.meta.url", url), loader: "ts" };
+    });
+  },
+};
 
 /**
  * Write `bundle` with its source map inline. esbuild writes the map's sources relative to the bundle's path; the
@@ -102,6 +119,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
         target: `node${process.versions.node}`,
         packages: "external",
         keepNames: true,
+        plugins: [OWN_IMPORT_META_URL],
         sourcemap: "external",
         write: false,
         logLevel: "warning",

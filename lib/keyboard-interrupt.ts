@@ -8,11 +8,11 @@
  * {@link KeyboardInterrupt}, so the program's `catch` and `finally` run as in Python.
  *
  * When nothing of ours is waiting, SIGINT keeps Node's default meaning (the process dies by the signal, like
- * Python with an uncaught `KeyboardInterrupt`). The SIGINT listener is installed when a selector is made
- * ({@link listenForSigint}) or on the first wait, and only then. Made with the selector, it closes a window: a
- * SIGINT that lands between a server's `Listening on` line and its first `select()` would otherwise kill the
- * process at once (no listener yet); with the listener, Node runs it from its event loop, i.e. once the program
- * awaits `select()`, which then throws `KeyboardInterrupt`.
+ * Python with an uncaught `KeyboardInterrupt`). The SIGINT listener is installed when a selector or a socket is
+ * made ({@link listenForSigint}) or on the first wait, and only then. Made with the selector or socket, it closes
+ * a window: a SIGINT that lands between a server's `Listening on` line and its first `select()` (or a blocking
+ * `accept()`) would otherwise kill the process at once (no listener yet); with the listener, Node runs it from
+ * its event loop, i.e. once the program awaits the call, which then throws `KeyboardInterrupt`.
  *
  * A program that installs its own SIGINT handler replaces this one, as `signal.signal(signal.SIGINT, handler)`
  * replaces Python's default handler (the one that raises `KeyboardInterrupt`): while any other `"SIGINT"`

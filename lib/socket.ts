@@ -74,7 +74,12 @@ import {
   type Selectable,
   type Watcher,
 } from "./fd.ts";
-import { startWaiting, stopWaiting, type Interruptible } from "./keyboard-interrupt.ts";
+import {
+  listenForSigint,
+  startWaiting,
+  stopWaiting,
+  type Interruptible,
+} from "./keyboard-interrupt.ts";
 import { repr, reprSymbol, type Reprable } from "./repr.ts";
 import { defaultWire, type Wire, type WireServer, type WireStream } from "./wire.ts";
 
@@ -1309,6 +1314,9 @@ export function socket(
   if (proto !== 0 && (proto !== IPPROTO_TCP || family === AF_UNIX)) {
     throw fromErrno(errno.EPROTONOSUPPORT);
   }
+  // Like a selector: from here on a Ctrl-C that comes just before a blocking call starts to wait is not fatal
+  // (Node runs the listener from its event loop, when the call waits, and the call raises KeyboardInterrupt).
+  listenForSigint();
   const core = new SocketCore(family, type, proto);
   core.open();
   return core.blocking();

@@ -8,7 +8,7 @@
  * the server's, and a two-load-generator check, to show the load generator is not what limits the figures.
  *
  * Options: --quick (short run), --only LIST (scenarios, comma-separated: echo100, echo10k, memory, echo256k,
- * app, select, saturation; `echo` means the three echo ones), --rounds N, --duration SECONDS, --help.
+ * app, select, saturation, memnet; `echo` means the three echo ones), --rounds N, --duration SECONDS, --help.
  * Exit status 1 when any run failed (a mismatching reply, a failed connection, a server that would not start).
  * @module
  */
@@ -51,6 +51,7 @@ const SCENARIOS = [
   "select",
   "saturation",
   "echo10k",
+  "memnet",
 ] as const;
 type ScenarioId = (typeof SCENARIOS)[number];
 
@@ -280,6 +281,7 @@ function loadgenArgs(id: ScenarioId): string[] {
     case "appka":
       return ["oneshot", "--keep-alive", "1", "--concurrency", "50", ...d, ...vectorPairs()];
     case "select":
+    case "memnet":
       return [];
   }
 }
@@ -316,6 +318,8 @@ function figure(id: ScenarioId, r: Fields | null): number {
       return num(r, "req_per_s");
     case "select":
       return num(r, "ratio");
+    case "memnet":
+      return num(r, "memory_s");
   }
 }
 
@@ -557,6 +561,32 @@ async function runSelectScaling(): Promise<void> {
   results.set("select", { ours: ratios, net: [], py: [] });
 }
 
+/** The in-memory network beside loopback (bench/memory-network.ts): 10,000 app-protocol exchanges on each. */
+async function runMemoryNetwork(): Promise<void> {
+  const rounds = quick ? 1 : 3;
+  const child = start(
+    process.execPath,
+    [...TSX, "bench/memory-network.ts", "--rounds", String(rounds)],
+    {
+      raiseNofile: true,
+    },
+  );
+  const timer = setTimeout(() => {
+    void child.stop(500);
+  }, 300_000);
+  const status = await child.exited;
+  clearTimeout(timer);
+  const r = parseLine(child.stdout(), "RESULT");
+  if (status !== 0 || r === null) {
+    const why = tail(child.stderr() || child.stdout(), 4);
+    failures.push(`[memnet]: ${why}`);
+    progress(`[memnet] FAILED: ${why}`);
+    return;
+  }
+  for (const line of child.stdout().split("\n")) if (line.startsWith("[")) progress(line);
+  extra["memnet"] = r;
+}
+
 // ---------------------------------------------------------------------------------------------------------------
 // The table
 // ---------------------------------------------------------------------------------------------------------------
@@ -575,6 +605,8 @@ function fmtFigure(id: ScenarioId, v: number): string {
       return `${(v / 1000).toFixed(2)}k req/s`;
     case "select":
       return `${v.toFixed(2)}x`;
+    case "memnet":
+      return `${v.toFixed(3)} s`;
   }
 }
 
@@ -824,6 +856,7 @@ try {
     if ((id === "echo10k" || id === "select") && !fdsOk) continue;
     const t0 = performance.now();
     if (id === "select") await runSelectScaling();
+    else if (id === "memnet") await runMemoryNetwork();
     else if (id === "saturation") await runSaturation(ROUNDS_SATURATION);
     else await runScenario(id, id === "echo10k" ? ROUNDS_10K : ROUNDS);
     progress(`(${id}: ${((performance.now() - t0) / 1000).toFixed(0)} s)`);
@@ -858,6 +891,17 @@ const elapsed = (Date.now() - started.getTime()) / 1000;
 console.log("");
 if (rows.length > 0) printTable(rows);
 
+const memnet = extra["memnet"] as Fields | undefined;
+if (memnet !== undefined) {
+  const memory = num(memnet, "memory_s");
+  const loopback = num(memnet, "loopback_s");
+  console.log("");
+  console.log(
+    `app protocol over the in-memory network, ${num(memnet, "exchanges").toLocaleString("en-US")} exchanges with the course's Message classes, one process (medians): ` +
+      `memory ${fmtFigure("memnet", memory)}, loopback ${fmtFigure("memnet", loopback)} (${fmtRatio(loopback / memory)} faster in memory); ` +
+      `target < 1 s: ${memory < 1 ? "met" : "MISSED"}`,
+  );
+}
 const sat = extra["saturation"] as Record<"one" | "two", SaturationRun[]> | undefined;
 if (
   results.has("echo100") ||

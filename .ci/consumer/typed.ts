@@ -29,6 +29,7 @@ import type * as entry_explorer from "selectors-ts/explorer";
 import type * as entry_wire from "selectors-ts/wire";
 import type * as entry_memory_network from "selectors-ts/memory-network";
 import type * as entry_testing from "selectors-ts/testing";
+import type * as entry_testing_contract from "selectors-ts/testing/contract";
 
 const sel = new DefaultSelector<ClientMessage | ServerMessage | null>();
 const lsock: socket.NonBlockingSocket = socket
@@ -65,4 +66,5 @@ export type Entries = [
   typeof entry_wire,
   typeof entry_memory_network,
   typeof entry_testing,
+  typeof entry_testing_contract,
 ];

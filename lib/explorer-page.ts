@@ -67,7 +67,7 @@ export function explorerPage(recordings: readonly Recording[]): string {
       <dt><code>key.data</code></dt><dd>what the program gave <code>register()</code>: shown after each turn (the app programs' <code>Message</code>: phase and buffer sizes)</dd>
     </dl>
   </section>
-  <section id="detail" aria-labelledby="detail-title" aria-live="polite">
+  <section id="detail" aria-labelledby="detail-title">
     <h2 id="detail-title"></h2>
     <div id="detail-body"></div>
   </section>
@@ -163,6 +163,7 @@ const SCRIPT = String.raw`
     run.acted = new Set();
     run.before.forEach(function (a) { run.acted.add("0:" + a[0]); });
     var last = {};
+    run.beforeData.forEach(function (d) { last[d[0]] = d[1]; });
     run.turns.forEach(function (t, i) {
       var k = i + 1;
       t.ready.forEach(function (r) { run.cells.set(k + ":" + r[0], r[1]); });
@@ -292,6 +293,8 @@ const SCRIPT = String.raw`
       body.appendChild(el("p", "", "The program sets up: it registers its sockets with the selector, each with the events it waits for (key.events) and its key.data."));
       body.appendChild(el("h3", "", "What the program did"));
       actionsList(body, r.before);
+      body.appendChild(el("h3", "", "key.data after the set-up"));
+      dataList(body, r.beforeData, []);
       return;
     }
     var t = r.turns[k - 1];
@@ -313,21 +316,23 @@ const SCRIPT = String.raw`
     body.appendChild(el("h3", "", "What the program did, before the next call"));
     actionsList(body, t.actions);
     body.appendChild(el("h3", "", "key.data after this turn"));
-    if (t.data.length === 0) body.appendChild(el("p", "", "No key was ready."));
-    else {
-      var dl = el("ul");
-      t.data.forEach(function (d, i) {
-        var li = el("li", d[0] === view.sock ? "mine" : "");
-        li.appendChild(document.createTextNode(label(d[0]) + ": "));
-        var was = t.was[i];
-        if (was !== undefined && was !== d[1]) {
-          li.appendChild(el("div", "text was", "was: " + was));
-          li.appendChild(el("div", "text", "now: " + d[1]));
-        } else li.appendChild(el("span", "text", d[1] + (was === undefined ? "" : " (unchanged)")));
-        dl.appendChild(li);
-      });
-      body.appendChild(dl);
-    }
+    dataList(body, t.data, t.was);
+  }
+
+  function dataList(body, data, was) {
+    if (data.length === 0) { body.appendChild(el("p", "", "No key was ready or registered.")); return; }
+    var ul = el("ul");
+    data.forEach(function (d, i) {
+      var li = el("li", d[0] === view.sock ? "mine" : "");
+      li.appendChild(document.createTextNode(label(d[0]) + ": "));
+      var before = was[i];
+      if (before !== undefined && before !== d[1]) {
+        li.appendChild(el("div", "text was", "was: " + before));
+        li.appendChild(el("div", "text", "now: " + d[1]));
+      } else li.appendChild(el("span", "text", d[1] + (before === undefined ? "" : " (unchanged)")));
+      ul.appendChild(li);
+    });
+    body.appendChild(ul);
   }
 
   function actionsList(body, actions) {

@@ -77,9 +77,12 @@ export interface Turn {
   readonly ready: (readonly [socket: number, mask: number])[];
   /** What the program did after the call, in order. */
   readonly actions: Action[];
-  /** Each ready key's `key.data` after the program handled it. */
-  readonly data: (readonly [socket: number, text: string])[];
+  /** The `key.data` of each key ready (or registered) in this turn, after the program handled it. */
+  readonly data: DataEntry[];
 }
+
+/** A socket's index in {@link Recording.sockets} and its `key.data`, described. */
+export type DataEntry = readonly [socket: number, text: string];
 
 /** One socket of the run (one row of the overview). */
 export interface SocketRow {
@@ -103,6 +106,8 @@ export interface Recording {
   readonly sockets: SocketRow[];
   /** What the program did before its first `select()` (registrations). */
   readonly before: Action[];
+  /** The `key.data` of the keys registered before the first `select()`. */
+  readonly beforeData: DataEntry[];
   /** The recorded turns (at most `limit`). */
   readonly turns: Turn[];
   /** What was left out past the limit: how many actions of each kind. */
@@ -134,6 +139,9 @@ export class Explorer<D, F extends FileObj> {
   private readonly labelled = new Set<number>();
   private readonly watched = new WeakSet();
   private readonly before: Action[] = [];
+  private readonly beforeData: DataEntry[] = [];
+  /** Keys registered since the last `select()`: their `key.data` is described with the ready keys'. */
+  private registered: SelectorKey<F, D>[] = [];
   private readonly turns: Turn[] = [];
   private readonly omitted: Partial<Record<ActionKind, number>> = {};
   private readonly started = performance.now();
@@ -166,6 +174,7 @@ export class Explorer<D, F extends FileObj> {
       calls: this.calls,
       sockets: this.sockets,
       before: this.before,
+      beforeData: this.beforeData,
       turns: this.turns,
       omitted: this.omitted,
     };
@@ -206,6 +215,7 @@ export class Explorer<D, F extends FileObj> {
         throw e;
       }
       const id = this.id(key.fileobj, key.fd);
+      if (this.actions !== null) this.registered.push(key);
       this.watch(key);
       this.act(id, "register", `register(events=${maskName(events)}, data=${dataName(key.data)})`);
       return key;
@@ -352,14 +362,23 @@ export class Explorer<D, F extends FileObj> {
     this.open = { turn, ready };
   }
 
-  /** Describe the `key.data` of the last turn's ready keys, as the program left them. */
+  /** Describe the `key.data` of the last turn's ready and registered keys, as the program left them. */
   private endTurn(): void {
     const open = this.open;
-    if (open === null) return;
+    const registered = this.registered;
     this.open = null;
-    for (const [key] of open.ready) {
-      open.turn.data.push([this.id(key.fileobj, key.fd), describeData(key.data)]);
-    }
+    this.registered = [];
+    const entries = open?.turn.data ?? (this.calls === 0 ? this.beforeData : null);
+    if (entries === null) return;
+    const seen = new Set<number>();
+    const describe = (key: SelectorKey<F, D>): void => {
+      const id = this.id(key.fileobj, key.fd);
+      if (seen.has(id)) return;
+      seen.add(id);
+      entries.push([id, describeData(key.data)]);
+    };
+    if (open !== null) for (const [key] of open.ready) describe(key);
+    for (const key of registered) describe(key);
   }
 
   private act(id: number, kind: ActionKind, text: string): void {
@@ -480,7 +499,16 @@ function write(file: string, text: string): string | null {
  */
 export function isRecording(value: unknown): value is Recording {
   if (typeof value !== "object" || value === null) return false;
-  const fields = ["program", "limit", "calls", "sockets", "before", "turns", "omitted"];
+  const fields = [
+    "program",
+    "limit",
+    "calls",
+    "sockets",
+    "before",
+    "beforeData",
+    "turns",
+    "omitted",
+  ];
   if (!fields.every((field) => Object.hasOwn(value, field))) return false;
   const get = (field: string): unknown => Reflect.get(value, field);
   return (
@@ -489,6 +517,7 @@ export function isRecording(value: unknown): value is Recording {
     typeof get("calls") === "number" &&
     Array.isArray(get("sockets")) &&
     Array.isArray(get("before")) &&
+    Array.isArray(get("beforeData")) &&
     Array.isArray(get("turns")) &&
     typeof get("omitted") === "object"
   );

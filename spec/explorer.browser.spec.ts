@@ -9,8 +9,11 @@ import { pathToFileURL } from "node:url";
 import { chromium, type BrowserContext, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
+import { Explorer } from "../lib/explorer.ts";
+import { DefaultSelector, EVENT_WRITE } from "../lib/selectors.ts";
 import { freePort } from "./helpers/ports.ts";
 import { tsDemo, type Exit } from "./helpers/process.ts";
+import { socketPair } from "./helpers/selectors.ts";
 
 const CHROMIUM = "/usr/bin/chromium";
 const CHROMIUM_ARGS = [
@@ -212,7 +215,13 @@ describe("the --explore page, in Chromium", () => {
     expect(line).toMatch(/recv\(4096\) → 146 bytes: b'\\x00g\{"byteorder": "little"/);
     expect(line).toContain('"action": "search"');
     expect(line).toContain('"value": "morpheus"');
-    expect(await page.locator("#detail-body").innerText()).toContain("modify(R → W)");
+    const detail = await page.locator("#detail-body").innerText();
+    expect(detail).toContain("modify(R → W)");
+    // The connection's Message, before and after: registered at its accept, then the whole request read.
+    expect(detail).toContain(
+      "was: Message phase: proto-header; receive buffer 0 bytes, send buffer 0 bytes\n" +
+        "now: Message phase: request read; receive buffer 0 bytes, send buffer 0 bytes",
+    );
 
     // Letters, not only colours: the listener's cell of the first call reads R.
     await page.keyboard.press("Home");
@@ -224,6 +233,15 @@ describe("the --explore page, in Chromium", () => {
     expect(await page.locator("tr.sel th").innerText()).toMatch(/^fd \d+ \('127\.0\.0\.1', \d+\)$/);
     await page.keyboard.press("End");
     expect(await turn(page)).toBe(expected.calls);
+    // In the grid, ↑ and ↓ pick a socket.
+    await page.locator("#grid-box").focus();
+    const selected = (): Promise<string | null> =>
+      page.locator("tr.sel td.cur").getAttribute("data-sock");
+    expect(await selected()).toBe("1");
+    await page.keyboard.press("ArrowUp");
+    expect(await selected()).toBe("0");
+    await page.keyboard.press("ArrowDown");
+    expect(await selected()).toBe("1");
 
     // It fits the laptop screen: nothing to scroll, both panes on screen.
     const size = await page.evaluate(
@@ -248,6 +266,32 @@ describe("the --explore page, in Chromium", () => {
     expect(errors).toEqual([]);
     expect(check.errors).toEqual([]);
     await check.page.close();
+    await page.close();
+  });
+
+  it("says what was left out past the turn limit", async () => {
+    const [client] = await socketPair();
+    using sel = new DefaultSelector<string>();
+    const explorer = new Explorer(sel, {
+      file: join(dir, "limited.html"),
+      program: "limited",
+      limit: 2,
+    });
+    sel.register(client, EVENT_WRITE, "c");
+    for (let i = 0; i < 5; i++) {
+      expect(await sel.select(0)).toHaveLength(1);
+      client.send(Buffer.from("x"));
+    }
+    explorer.save();
+    const { page, errors } = await open("limited.html");
+    expect(await counts(page)).toEqual({ calls: 5, sockets: 1 });
+    expect(await page.locator("#omitted").innerText()).toBe(
+      "Recorded the first 2 select() calls (the limit, --explore-limit 2). " +
+        "Left out: 3 more select() calls, and after them 3 send.",
+    );
+    await page.keyboard.press("End");
+    expect(await turn(page)).toBe(2);
+    expect(errors).toEqual([]);
     await page.close();
   });
 });

@@ -7,7 +7,13 @@ import { join } from "node:path";
 import { describe, expect, it, onTestFinished } from "vitest";
 
 import { BlockingIOError } from "../lib/errors.ts";
-import { Explorer, MAX_SHOWN_BYTES, explorerFromFlags, isRecording } from "../lib/explorer.ts";
+import {
+  Explorer,
+  MAX_SHOWN_BYTES,
+  explorerFromFlags,
+  isRecording,
+  type Recording,
+} from "../lib/explorer.ts";
 import * as libserver from "../lib/libserver.ts";
 import { printer } from "../lib/print.ts";
 import { createMessage } from "../lib/protocol.ts";
@@ -87,7 +93,12 @@ describe("Explorer", () => {
     expect(first?.actions[2]?.[2]).toBe(
       "recv(10) raised BlockingIOError(11, 'Resource temporarily unavailable')",
     );
-    expect(first?.data).toEqual([[0, "None"]]);
+    expect(recording.beforeData).toEqual([[0, "None"]]);
+    // The ready key's data, then the data of the key registered in the turn.
+    expect(first?.data).toEqual([
+      [0, "None"],
+      [1, "'conn'"],
+    ]);
     expect(second?.ready).toEqual([[1, EVENT_READ]]);
     expect(second?.actions).toEqual([
       [1, "recv", "recv(1024) → 5 bytes: b'hello'"],
@@ -216,6 +227,78 @@ describe("Explorer", () => {
     );
     expect(process.exitCode).toBe(1);
     process.exitCode = exitCode;
+  });
+});
+
+describe("--explore on the multiconn demos", () => {
+  it("records both sides: accepts, sends, echoes, closes", async () => {
+    const dir = tempDir();
+    const port = String(await freePort());
+    const server = tsDemo("multiconn-server", [
+      "127.0.0.1",
+      port,
+      "-q",
+      "--explore",
+      join(dir, "server.json"),
+    ]);
+    await server.waitForLine(/^Listening on /);
+    const client = tsDemo("multiconn-client", [
+      "127.0.0.1",
+      port,
+      "2",
+      "-q",
+      "--explore",
+      join(dir, "client.json"),
+    ]);
+    const clientExit = await client.waitForExit();
+    expect(clientExit.code).toBe(0);
+    expect(clientExit.stdout).toMatch(
+      /^Explorer recording written to .*client\.json \([\d,]+ select\(\) calls, 2 sockets\)$/m,
+    );
+    server.signal("SIGINT");
+    const serverExit = await server.waitForExit();
+    expect(serverExit.stdout).toMatch(
+      /^Explorer recording written to .*server\.json \([\d,]+ select\(\) calls, 3 sockets\)$/m,
+    );
+
+    const read = (name: string): Recording => {
+      const recording: unknown = JSON.parse(readFileSync(join(dir, name), "utf8"));
+      if (!isRecording(recording)) throw new Error(`${name} is not a recording`);
+      return recording;
+    };
+    const texts = (recording: Recording, kind: string): string[] =>
+      recording.turns.flatMap((t) =>
+        t.actions.filter(([, k]) => k === kind).map(([, , text]) => text),
+      );
+    const clientRun = read("client.json");
+    expect(clientRun.program).toBe(`multiconn-client.ts 127.0.0.1 ${port} 2 -q`);
+    expect(clientRun.before.map(([id, kind]) => [id, kind])).toEqual([
+      [0, "register"],
+      [1, "register"],
+    ]);
+    expect(texts(clientRun, "send").sort()).toEqual([
+      "send(22 bytes) → 22: b'Message 1 from client.'",
+      "send(22 bytes) → 22: b'Message 1 from client.'",
+      "send(22 bytes) → 22: b'Message 2 from client.'",
+      "send(22 bytes) → 22: b'Message 2 from client.'",
+    ]);
+    expect(texts(clientRun, "close")).toHaveLength(2);
+    expect(clientRun.sockets.map((row) => row.closed)).not.toContain(null);
+
+    const serverRun = read("server.json");
+    expect(texts(serverRun, "accept")).toHaveLength(2);
+    // The echo: each connection's bytes come back (in one or more sends).
+    const echoed = texts(serverRun, "send").join("");
+    expect(echoed.match(/Message 1 from client\./g)).toHaveLength(2);
+    expect(echoed.match(/Message 2 from client\./g)).toHaveLength(2);
+    expect(
+      texts(serverRun, "recv").filter((text) => text.includes("the peer closed")),
+    ).toHaveLength(2);
+    const data = serverRun.turns.flatMap((t) => t.data.map(([, text]) => text));
+    expect(data).toContain("None");
+    expect(
+      data.some((text) => /^\{'addr': \('127\.0\.0\.1', \d+\), 'inb': b'', 'outb': b'/.test(text)),
+    ).toBe(true);
   });
 });
 

@@ -46,7 +46,7 @@ import { basename } from "node:path";
 import { explorerPage } from "./explorer-page.ts";
 import { Message } from "./message.ts";
 import { repr } from "./repr.ts";
-import type { DataArg, DefaultSelector, FileObj, ReadyList, SelectorKey } from "./selectors.ts";
+import type { DataArg, FileObj, PollLikeSelector, ReadyList, SelectorKey } from "./selectors.ts";
 import { NonBlockingSocket } from "./socket.ts";
 import { socketLabel } from "./timeline.ts";
 
@@ -154,7 +154,7 @@ export class Explorer<D, F extends FileObj> {
 
   /** Start recording `selector` (before the program registers anything with it). */
   constructor(
-    private readonly selector: DefaultSelector<D, F>,
+    private readonly selector: PollLikeSelector<D, F>,
     options: ExplorerOptions,
   ) {
     this.file = options.file;
@@ -462,7 +462,7 @@ export function exploreRequest(values: ExploreFlags): ExploreRequest | string | 
  * `--explore`, or the error line for a bad value.
  */
 export function explorerFromFlags<D, F extends FileObj>(
-  selector: DefaultSelector<D, F>,
+  selector: PollLikeSelector<D, F>,
   values: ExploreFlags,
 ): Explorer<D, F> | string | null {
   const request = exploreRequest(values);

@@ -18,7 +18,14 @@ import * as libserver from "../lib/libserver.ts";
 import { printer } from "../lib/print.ts";
 import { createMessage } from "../lib/protocol.ts";
 import { repr } from "../lib/repr.ts";
-import { DefaultSelector, EVENT_READ, EVENT_WRITE } from "../lib/selectors.ts";
+import {
+  DefaultSelector,
+  EVENT_READ,
+  EVENT_WRITE,
+  EpollSelector,
+  PollSelector,
+  SelectSelector,
+} from "../lib/selectors.ts";
 import * as socket from "../lib/socket.ts";
 import { Timeline } from "../lib/timeline.ts";
 import { freePort } from "./helpers/ports.ts";
@@ -151,6 +158,22 @@ describe("Explorer", () => {
     expect(explorer.recording().turns).toHaveLength(2);
   });
 
+  it.each([
+    ["EpollSelector", () => new EpollSelector<string>()],
+    ["PollSelector", () => new PollSelector<string>()],
+    ["SelectSelector", () => new SelectSelector<string>()],
+  ])("records a %s", async (_name, make) => {
+    const [client, server] = await socketPair();
+    using sel = make();
+    const explorer = new Explorer(sel, { file: "unused.html" });
+    sel.register(server, EVENT_READ, "s");
+    client.send(Buffer.from("ping"));
+    for (const [key] of await sel.select(5)) key.fileobj.recv(16);
+    expect(explorer.recording().turns.map((t) => [t.ready, t.actions])).toEqual([
+      [[[0, EVENT_READ]], [[0, "recv", "recv(16) → 4 bytes: b'ping'"]]],
+    ]);
+  });
+
   it("shows a Message's phase and buffers as a request arrives in pieces", async () => {
     const [client, server] = await socketPair();
     using sel = new DefaultSelector<libserver.Message | null>();
@@ -237,7 +260,6 @@ describe("--explore on the multiconn demos", () => {
     const server = tsDemo("multiconn-server", [
       "127.0.0.1",
       port,
-      "-q",
       "--explore",
       join(dir, "server.json"),
     ]);
@@ -255,6 +277,8 @@ describe("--explore on the multiconn demos", () => {
     expect(clientExit.stdout).toMatch(
       /^Explorer recording written to .*client\.json \([\d,]+ select\(\) calls, 2 sockets\)$/m,
     );
+    // Both closes seen by the server before Ctrl-C.
+    await server.waitForLines(/^Closing connection to /, 2);
     server.signal("SIGINT");
     const serverExit = await server.waitForExit();
     expect(serverExit.stdout).toMatch(

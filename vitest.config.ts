@@ -7,6 +7,9 @@ export default defineConfig({
     // Two test files at a time: most of their time is spent waiting on child processes, sockets and timers, so
     // two overlap well on two cores (vitest's default here would be one, cores minus one).
     maxWorkers: 2,
+    // A worker runs its test files one after the other in one module graph instead of a fresh one per file: the
+    // files do not depend on each other's module state, and this saves about a sixth of the run's CPU.
+    isolate: false,
     testTimeout: 20_000,
     hookTimeout: 20_000,
     // The JSON report lets .ci/run print a plain "N passed, N failed" closing line.

@@ -804,7 +804,7 @@ function demoPid(port: number): number {
   };
   const isServer = (pid: string): boolean => {
     const args = cmdline(pid);
-    return args.includes("demos/app-server.ts") && args.includes(String(port));
+    return args.some((arg) => arg.endsWith("demos/app-server.ts")) && args.includes(String(port));
   };
   const ours = readdirSync("/proc").filter(
     (pid) => /^\d+$/.test(pid) && parentOf(pid) === process.pid && isServer(pid),

@@ -1,36 +1,47 @@
 /**
  * vitest's global setup: bundle every program the tests start as a child process (the demos, the fixture programs)
- * once per test run, with esbuild, so that each start is a plain `node` start instead of a `tsx` one.
+ * once per test run, with esbuild, so that each start is one plain `node` start instead of a `tsx` one.
  *
- * Why: `tsx demos/NAME.ts` starts two node processes and loads esbuild's transform in one of them, about 0.35 s
- * of CPU per start; `node --import BUILD/register.mjs demos/NAME.ts` is one node process reading one bundled file,
- * about 0.1 s. The test suites start a few hundred programs. The bundle is made as tsx compiles (the project's
- * tsconfig, `keepNames`, the running Node as target), each module keeps its own `import.meta.url`, and it
- * carries a source map, so stack traces (and Python-style tracebacks) name the TypeScript files and lines as
- * under tsx.
+ * Why: `tsx demos/NAME.ts` starts two node processes and compiles with esbuild in one of them, about 0.36 s of CPU
+ * per start here; `node --import tsx demos/NAME.ts`, one process, 0.26 s; module hooks that load a prebuilt
+ * bundle (`node --import hooks demos/NAME.ts`), 0.10 s, a third of it for the hooks' own thread; `node BUILD/NAME.ts`
+ * as built here, 0.07 s (`node -e 0` is 0.05 s). The tests start over a hundred programs per run.
+ *
+ * What a program sees is what it sees under `node --import tsx demos/NAME.ts` (the README's command):
+ * - Its file name: the build holds each program as `BUILD/demos/NAME.ts`, a symbolic link to its bundle
+ *   `BUILD/demos/NAME.mjs` (Node runs the link's target, as an ES module for its `.mjs`, but leaves
+ *   `process.argv[1]` as given), so usage lines print `NAME.ts`.
+ * - Its working directory: the project root (`spec/helpers/process.ts` starts it there).
+ * - `import.meta.url`: each bundled module keeps its own (a bundle would give every module the entry point's, and
+ *   lib/traceback.ts finds the library's folder from its own). The entry point keeps its bundle's URL, beside the
+ *   other programs' links, so a program that starts a sibling (`new URL("app-server.ts", import.meta.url)`, as the
+ *   guided tour does, with `process.execArgv`) starts it from the build too.
+ * - Stack traces: the bundle carries a source map and is run with `--enable-source-maps` (tsx turns source maps on
+ *   as well), so stack traces and Python-style tracebacks name the TypeScript files and lines.
+ * - The bundle is compiled as tsx compiles: the project's tsconfig, `keepNames`, the running Node as target.
  *
  * Rules:
  * - The build lives in a fresh temporary folder for this run, deleted at its end: two runs never share one, and
  *   nothing stale is ever started.
- * - The tests get the build through `inject("programs")`; `spec/helpers/process.ts` is what uses it.
- * - What is built: every `.ts` file in {@link PROGRAMS}' folders. A program elsewhere fails to start with a
- *   message naming it (`spec/helpers/prebuilt-hooks.ts`).
+ * - The tests get the build's folder through `inject("programs")`; `spec/helpers/process.ts` is what uses it.
+ * - What is built: every `.ts` file in {@link PROGRAMS}' folders.
  * @module
  */
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { basename, join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 
 import { build, type OutputFile, type Plugin } from "esbuild";
 import type { TestProject } from "vitest/node";
 
-import type { HooksData } from "./prebuilt-hooks.ts";
-
 /** What the tests get from {@link setup} through `inject("programs")`. */
 export interface ProgramsBuild {
-  /** Absolute path of the module to preload with `node --import` to run a program from the build. */
-  readonly register: string;
+  /**
+   * The build's folder (absolute, with a trailing separator): the program `demos/NAME.ts` is run as
+   * `node --enable-source-maps DIR/demos/NAME.ts`.
+   */
+  readonly dir: string;
 }
 
 declare module "vitest" {
@@ -56,31 +67,28 @@ async function entryPoints(): Promise<string[]> {
   return lists.flat();
 }
 
-/**
- * Each bundled module keeps its own `import.meta.url`, as when Node loads it alone: a bundle would otherwise give
- * every module the entry point's (lib/traceback.ts finds the library's folder from its own).
- */
-const OWN_IMPORT_META_URL: Plugin = {
-  name: "own-import-meta-url",
-  setup(plugin) {
-    plugin.onLoad({ filter: /\.ts$/ }, async ({ path }) => {
-      const source = await readFile(path, "utf8");
-      if (!source.includes("import.meta.url")) return undefined;
-      const url = JSON.stringify(pathToFileURL(path).href);
-      return { contents: source.replaceAll("import.meta.url", url), loader: "ts" };
-    });
-  },
-};
+/** Give each bundled module other than `entries` its own `import.meta.url` (see the module notes). */
+function ownImportMetaUrl(entries: ReadonlySet<string>): Plugin {
+  return {
+    name: "own-import-meta-url",
+    setup(plugin) {
+      plugin.onLoad({ filter: /\.ts$/ }, async ({ path }) => {
+        if (entries.has(path)) return undefined;
+        const source = await readFile(path, "utf8");
+        if (!source.includes("import.meta.url")) return undefined;
+        const url = JSON.stringify(pathToFileURL(path).href);
+        return { contents: source.replaceAll("import.meta.url", url), loader: "ts" };
+      });
+    },
+  };
+}
 
 /**
- * Write `bundle` with its source map inline. esbuild writes the map's sources relative to the bundle's path; the
- * bundle is loaded under the program's own URL (`demos/NAME.ts`), so they are made absolute here.
+ * Write `bundle` with its source map inline, the map's sources made absolute (esbuild writes them relative to
+ * the bundle, which Node would resolve from the link's folder).
  */
 async function writeWithMap(bundle: OutputFile, map: OutputFile | undefined): Promise<void> {
-  if (map === undefined) {
-    await writeFile(bundle.path, bundle.contents);
-    return;
-  }
+  if (map === undefined) throw new Error(`esbuild wrote no source map for ${bundle.path}`);
   const parsed: unknown = JSON.parse(map.text);
   if (typeof parsed !== "object" || parsed === null || !("sources" in parsed)) {
     throw new Error(`esbuild wrote a source map without sources: ${map.path}`);
@@ -100,64 +108,46 @@ async function writeWithMap(bundle: OutputFile, map: OutputFile | undefined): Pr
 }
 
 /**
- * Build the programs and the hooks into a fresh temporary folder, and give its `register.mjs` to the tests.
+ * Build the programs into a fresh temporary folder, each with its `.ts` link, and give the folder to the tests.
  *
  * @returns The teardown, which deletes the folder.
  */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const out = await mkdtemp(join(tmpdir(), "selectors-ts-programs-"));
   try {
-    const [programs] = await Promise.all([
-      build({
-        entryPoints: await entryPoints(),
-        outbase: ROOT,
-        outdir: out,
-        outExtension: { ".js": ".mjs" },
-        bundle: true,
-        platform: "node",
-        format: "esm",
-        target: `node${process.versions.node}`,
-        packages: "external",
-        keepNames: true,
-        plugins: [OWN_IMPORT_META_URL],
-        sourcemap: "external",
-        write: false,
-        logLevel: "warning",
-      }),
-      build({
-        entryPoints: [join(ROOT, "spec/helpers/prebuilt-hooks.ts")],
-        outfile: join(out, "hooks.mjs"),
-        bundle: true,
-        platform: "node",
-        format: "esm",
-        target: `node${process.versions.node}`,
-        logLevel: "warning",
-      }),
-    ]);
-    const maps = new Map(programs.outputFiles.map((file) => [file.path, file]));
-    const bundles = programs.outputFiles.filter((file) => file.path.endsWith(".mjs"));
+    const entries = await entryPoints();
+    const result = await build({
+      entryPoints: entries,
+      outbase: ROOT,
+      outdir: out,
+      outExtension: { ".js": ".mjs" },
+      bundle: true,
+      platform: "node",
+      format: "esm",
+      target: `node${process.versions.node}`,
+      packages: "external",
+      keepNames: true,
+      plugins: [ownImportMetaUrl(new Set(entries))],
+      sourcemap: "external",
+      // The traceback reads source lines from the files themselves; the map need not carry them.
+      sourcesContent: false,
+      write: false,
+      logLevel: "warning",
+    });
+    const maps = new Map(result.outputFiles.map((file) => [file.path, file]));
+    const bundles = result.outputFiles.filter((file) => file.path.endsWith(".mjs"));
     await Promise.all(
       bundles.map(async (bundle) => {
         await mkdir(join(bundle.path, ".."), { recursive: true });
         await writeWithMap(bundle, maps.get(`${bundle.path}.map`));
+        await symlink(basename(bundle.path), bundle.path.replace(/\.mjs$/, ".ts"));
       }),
     );
-    const data: HooksData = {
-      root: pathToFileURL(ROOT).href,
-      build: pathToFileURL(out).href + "/",
-    };
-    const register = join(out, "register.mjs");
-    await writeFile(
-      register,
-      [
-        `import { register } from "node:module";`,
-        `register("./hooks.mjs", import.meta.url, { data: ${JSON.stringify(data)} });`,
-        // As tsx does: stack traces through the source maps, so they name the TypeScript lines.
-        `process.setSourceMapsEnabled(true);`,
-        ``,
-      ].join("\n"),
-    );
-    project.provide("programs", { register });
+    const built = bundles.length;
+    if (built !== entries.length) {
+      throw new Error(`built ${built} programs of ${entries.length} in ${out}`);
+    }
+    project.provide("programs", { dir: join(out, "/") });
   } catch (e) {
     await rm(out, { recursive: true, force: true });
     throw e;

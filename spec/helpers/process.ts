@@ -9,10 +9,11 @@
  * - Each child leads its own process group. {@link Program.signal} signals the whole group, as a terminal
  *   does on Ctrl-C, and {@link Program.kill} kills the whole group: a program's own children (the guided
  *   tour's, or `tsx`'s grandchild) must not outlive the test.
- * - Our TypeScript programs ({@link tsDemo}, {@link tsProgram}) start as `node --import BUILD/register.mjs
- *   demos/NAME.ts`: one node process running the bundle made once for this test run
- *   (`spec/helpers/build-programs.ts`), with the same `process.argv`, `import.meta.url` and exit as under
- *   `node --import tsx`, for about a third of its start-up CPU.
+ * - Our TypeScript programs ({@link tsDemo}, {@link tsProgram}) start as `node --enable-source-maps
+ *   BUILD/demos/NAME.ts`: one node process running the bundle made once for this test run
+ *   (`spec/helpers/build-programs.ts`), with the same `process.argv[1]` file name, working directory,
+ *   `import.meta.url` of the library, output, signals and exit as under `node --import tsx demos/NAME.ts`, for
+ *   about a quarter of its start-up CPU.
  * - Every wait is bounded, and a failed wait says what the program printed so far.
  * - Paths are resolved from this file, not from the current directory.
  *
@@ -26,7 +27,7 @@
  * @module
  */
 import { spawn, spawnSync } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 
 import { inject, onTestFinished } from "vitest";
@@ -333,22 +334,29 @@ export function spawnProgram(
 }
 
 /**
- * Run one of our TypeScript programs from this test run's build: `node --import BUILD/register.mjs PATH ...args`
+ * Run one of our TypeScript programs from this test run's build: `node --enable-source-maps BUILD/PATH ...args`
  * from the project root, one node process, as the README's `node --import tsx PATH ...args` runs it (same
- * `process.argv`, `import.meta.url`, output, signals and exit; no `tsx` or `npx` parent between it and the
- * signals it gets).
+ * file name in `process.argv[1]`, output, signals and exit; no `tsx` or `npx` parent between it and the signals
+ * it gets).
  *
- * @param path - The program, relative to the project root, e.g. `spec/fixtures/programs/accept-interrupted.ts`;
- * it must be in a folder that `spec/helpers/build-programs.ts` builds.
+ * @param path - The program, relative to the project root, e.g. `spec/fixtures/programs/accept-interrupted.ts`.
  * @param args - Its command-line arguments.
  * @param options - As {@link spawnProgram}'s.
+ * @throws Error when `path` is not in a folder that `spec/helpers/build-programs.ts` builds.
  */
 export function tsProgram(
   path: string,
   args: readonly string[],
   options: SpawnOptions = {},
 ): Program {
-  return spawnProgram(process.execPath, ["--import", inject("programs").register, path, ...args], {
+  const built = `${inject("programs").dir}${path}`;
+  if (!existsSync(built)) {
+    throw new Error(
+      `${path} was not built for this test run: spec/helpers/build-programs.ts builds the folders it lists ` +
+        `(PROGRAMS)`,
+    );
+  }
+  return spawnProgram(process.execPath, ["--enable-source-maps", built, ...args], {
     cwd: PROJECT_ROOT,
     ...options,
   });

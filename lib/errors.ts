@@ -125,6 +125,8 @@ export class PermissionError extends OSError {}
 export class FileNotFoundError extends OSError {}
 /** Python's `socket.gaierror`: a host name that does not resolve (`[Errno -2] Name or service not known`). */
 export class gaierror extends OSError {}
+/** Python's `socket.herror`: the error of the address lookups `gethostbyaddr()` and kin (none emulated yet). */
+export class herror extends OSError {}
 
 /** Error numbers by name, as Python's `errno` module gives them (the platform's values, from Node's `os`). */
 export const errno = constants.errno;

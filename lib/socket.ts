@@ -83,6 +83,12 @@ import {
 import { repr, reprSymbol, type Reprable } from "./repr.ts";
 import { defaultWire, type Wire, type WireServer, type WireStream } from "./wire.ts";
 
+/**
+ * The socket module's exceptions, under Python's names: `socket.error` is `OSError` and `socket.timeout` is
+ * `TimeoutError`, as in Python 3.10 on; `socket.gaierror` and `socket.herror` are OSError's subclasses.
+ */
+export { OSError as error, TimeoutError as timeout, gaierror, herror } from "./errors.ts";
+
 /** Address family: Unix domain sockets (a filesystem path). */
 export const AF_UNIX = 1;
 /** Address family: IPv4, addresses `[host, port]`. */
@@ -125,6 +131,12 @@ export type Address = InetAddress | Inet6Address | UnixAddress;
 
 /** getaddrinfo()'s EAI_ADDRFAMILY, as Python's `socket.gaierror` numbers it. */
 const EAI_ADDRFAMILY = -9;
+/** The largest C int. */
+const INT_MAX = 0x7fffffff;
+/** Past the largest timeout Python takes, in nanoseconds (a signed 64-bit count). */
+const MAX_NANOSECONDS = 2 ** 63;
+/** The timeout new sockets get: `setdefaulttimeout()`. */
+let defaultTimeout: number | null = null;
 /** Most output gathered from several send()s before it is handed to Node in one write. */
 const GATHER_LIMIT = 64 * 1024;
 /** A write no longer than this fits in one TCP segment on any network (IPv6's smallest MTU is 1280). */
@@ -222,8 +234,10 @@ class SocketCore implements Selectable, Flushable {
     return (this.nonBlockingView ??= new NonBlockingSocket(this));
   }
 
+  /** Give the socket its fd and the module's default timeout (`setdefaulttimeout()`), as a new socket gets. */
   open(): void {
     this.fd = allocateFd(this);
+    this.timeout = defaultTimeout;
   }
 
   // Selectable
@@ -603,6 +617,13 @@ class SocketCore implements Selectable, Flushable {
    */
   listenNow(backlog: number | undefined, onDone?: (error: OSError | null) => void): void {
     let report = onDone;
+    if (backlog !== undefined) {
+      cInt(
+        backlog,
+        "signed integer is greater than maximum",
+        "signed integer is less than minimum",
+      );
+    }
     this.checkOpen();
     if (this.state === "listening") return;
     if (this.state !== "fresh") throw fromErrno(errno.EINVAL);
@@ -643,7 +664,8 @@ class SocketCore implements Selectable, Flushable {
       report = undefined;
     });
     const target = this.bound ?? anyAddress(this.family);
-    const options: net.ListenOptions = { backlog: backlog ?? 128 };
+    // Python passes min(backlog, 128) by default; a negative backlog is 0, as Linux takes it.
+    const options: net.ListenOptions = { backlog: Math.max(0, backlog ?? 128) };
     if (target.kind === "unix") options.path = target.path;
     else {
       options.host = target.host;
@@ -663,6 +685,11 @@ class SocketCore implements Selectable, Flushable {
   }
 
   shutdownNow(how: number): void {
+    cInt(
+      how,
+      "Python int too large to convert to C int",
+      "Python int too large to convert to C int",
+    );
     this.checkOpen();
     if (how !== SHUT_RD && how !== SHUT_WR && how !== SHUT_RDWR) throw fromErrno(errno.EINVAL);
     if (this.state !== "connected") throw fromErrno(errno.ENOTCONN);
@@ -777,6 +804,8 @@ class SocketCore implements Selectable, Flushable {
 /** One blocking call waiting for a socket: a watcher, a timer, and a SIGINT hook. */
 class Waiter implements Watcher, Interruptible {
   private timer: NodeJS.Timeout | null = null;
+  /** Milliseconds of the timeout not yet armed. */
+  private left = 0;
 
   constructor(
     private readonly core: SocketCore,
@@ -789,10 +818,18 @@ class Waiter implements Watcher, Interruptible {
   start(): void {
     this.core.watch(this);
     startWaiting(this);
-    this.timer =
-      this.timeout === null
-        ? setInterval(noop, FOREVER_MS)
-        : setTimeout(this.onTimeout, Math.ceil(this.timeout * 1000));
+    if (this.timeout === null) this.timer = setInterval(noop, FOREVER_MS);
+    else {
+      this.left = Math.ceil(this.timeout * 1000);
+      this.arm();
+    }
+  }
+
+  /** Wait what is left of the timeout, at most Node's longest timer at a time (a longer one fires at once). */
+  private arm(): void {
+    const ms = Math.min(this.left, FOREVER_MS);
+    this.left -= ms;
+    this.timer = setTimeout(this.onTimeout, ms);
   }
 
   readinessChanged(): void {
@@ -808,6 +845,10 @@ class Waiter implements Watcher, Interruptible {
   }
 
   private readonly onTimeout = (): void => {
+    if (this.left > 0) {
+      this.arm();
+      return;
+    }
     this.finish();
     this.reject(new TimeoutError("timed out"));
   };
@@ -923,7 +964,38 @@ function normalize(family: number, address: Address, fn: string): NormalizedAddr
   // An IPv4-mapped IPv6 address (`::ffff:127.0.0.1`) is IPv6.
   if (v6 ? net.isIPv4(host) : net.isIPv6(host)) throw fromErrno(EAI_ADDRFAMILY);
   if (port < 0 || port > 65535) throw new OverflowError(`${fn}(): port must be 0-65535.`);
+  const items: readonly unknown[] = address;
+  const flowinfo = v6 ? (items[2] ?? 0) : 0;
+  if (typeof flowinfo !== "number" || !Number.isInteger(flowinfo)) {
+    throw new TypeError(`'${typeName(flowinfo)}' object cannot be interpreted as an integer`);
+  }
+  if (flowinfo < 0 || flowinfo > 0xfffff) {
+    throw new OverflowError(`${fn}(): flowinfo must be 0-1048575.`);
+  }
   return { kind: "inet", host: host === "" ? (v6 ? "::" : "0.0.0.0") : host, port };
+}
+
+/**
+ * Check a timeout as Python's `settimeout()` and `setdefaulttimeout()` do: NaN, then beyond what a 64-bit count
+ * of nanoseconds holds, then negative. `-0` becomes `0`.
+ */
+function checkTimeout(value: number | null): number | null {
+  if (value === null) return null;
+  if (Number.isNaN(value)) throw new ValueError("Invalid value NaN (not a number)");
+  if (!(Math.abs(value) * 1e9 < MAX_NANOSECONDS)) {
+    throw new OverflowError("timestamp out of range for platform time_t");
+  }
+  if (value < 0) throw new ValueError("Timeout value out of range");
+  return value === 0 ? 0 : value;
+}
+
+/** Python's conversion of an argument to a C int: TypeError for a float, OverflowError outside int's range. */
+function cInt(value: number, tooBig: string, tooSmall: string): void {
+  if (!Number.isInteger(value)) {
+    throw new TypeError(`'${typeName(value)}' object cannot be interpreted as an integer`);
+  }
+  if (value > INT_MAX) throw new OverflowError(tooBig);
+  if (value < -INT_MAX - 1) throw new OverflowError(tooSmall);
 }
 
 function typeName(value: unknown): string {
@@ -1086,14 +1158,13 @@ abstract class SocketBase implements Reprable, Disposable {
    * Set the timeout of blocking calls, in seconds: they then reject with `TimeoutError('timed out')`.
    * `null` waits without limit; `0` makes the blocking calls raise `BlockingIOError` instead of waiting (use
    * {@link setblocking} to get the synchronous view).
-   * @throws ValueError `Timeout value out of range` for negative values; OSError 9 when closed.
+   * @throws ValueError `Timeout value out of range` for negative values, `Invalid value NaN (not a number)`;
+   *   OverflowError `timestamp out of range for platform time_t` beyond 2**63 ns; OSError 9 when closed.
    */
   settimeout(value: number | null): void {
-    if (value !== null && (value < 0 || Number.isNaN(value))) {
-      throw new ValueError("Timeout value out of range");
-    }
+    const timeout = checkTimeout(value);
     this.core.checkOpen();
-    this.core.timeout = value;
+    this.core.timeout = timeout;
   }
 
   /**
@@ -1298,6 +1369,24 @@ export class NonBlockingSocket extends SocketBase {
 export type Socket = BlockingSocket | NonBlockingSocket;
 
 /**
+ * Python's `socket.getdefaulttimeout()`: the timeout, in seconds, that new sockets get (`null`, blocking without
+ * limit, unless {@link setdefaulttimeout} changed it).
+ */
+export function getdefaulttimeout(): number | null {
+  return defaultTimeout;
+}
+
+/**
+ * Python's `socket.setdefaulttimeout(t)`: the timeout of the sockets made from now on by {@link socket},
+ * {@link socketpair}, `accept()` and {@link createConnection} (without a timeout of its own). `0` makes them
+ * non-blocking: their blocking calls raise `BlockingIOError` instead of waiting.
+ * @throws ValueError `Timeout value out of range` for negative values (as {@link BlockingSocket.settimeout}).
+ */
+export function setdefaulttimeout(timeout: number | null): void {
+  defaultTimeout = checkTimeout(timeout);
+}
+
+/**
  * Python's `socket.socket(family, type, proto)`: a new socket, in blocking mode. `proto` is 0, or
  * {@link IPPROTO_TCP} (6) for an AF_INET/AF_INET6 socket; it shows in the repr.
  * @throws OSError 97 for an unknown family; OSError 93 for a type other than SOCK_STREAM or another protocol.
@@ -1330,14 +1419,21 @@ export async function socketpair(): Promise<[BlockingSocket, BlockingSocket]> {
   const dir = await mkdtemp(join(tmpdir(), "selectors-ts-"));
   const path = join(dir, "pair");
   const listener = socket(AF_UNIX);
+  const a = socket(AF_UNIX);
   try {
+    // The pair is made by blocking calls whatever the default timeout; the two sockets then get it.
+    listener.settimeout(null);
+    a.settimeout(null);
     listener.bind(path);
     await listener.listen(1);
-    const a = socket(AF_UNIX);
     const [[b]] = await Promise.all([listener.accept(), a.connect(path)]);
     a.core.unnamed = true;
     b.core.unnamed = true;
+    a.core.timeout = b.core.timeout = defaultTimeout;
     return [a, b];
+  } catch (e) {
+    a.close();
+    throw e;
   } finally {
     listener.close();
     await rm(dir, { recursive: true, force: true });
@@ -1345,17 +1441,21 @@ export async function socketpair(): Promise<[BlockingSocket, BlockingSocket]> {
 }
 
 /**
- * Python's `socket.create_connection(address, timeout)`: a connected blocking socket, with protocol 6
- * (IPPROTO_TCP) as `getaddrinfo()` gives it to Python; it is closed again if the connect fails.
+ * Python's `socket.create_connection(address, timeout, source_address)`: a connected blocking socket, with
+ * protocol 6 (IPPROTO_TCP) as `getaddrinfo()` gives it to Python; it is closed again if the connect fails.
+ * Without `timeout` (`undefined`) the socket keeps the default timeout ({@link setdefaulttimeout}); `null` waits
+ * without limit. `sourceAddress` is bound before connecting (`['', 0]`: any address, any port).
  */
 export async function createConnection(
   address: InetAddress | Inet6Address,
-  timeout: number | null = null,
+  timeout?: number | null,
+  sourceAddress: InetAddress | Inet6Address | null = null,
 ): Promise<BlockingSocket> {
   const family = address.length === 4 || net.isIPv6(address[0]) ? AF_INET6 : AF_INET;
   const s = socket(family, SOCK_STREAM, IPPROTO_TCP);
-  s.settimeout(timeout);
   try {
+    if (timeout !== undefined) s.settimeout(timeout);
+    if (sourceAddress !== null) s.bind(sourceAddress);
     await s.connect(address);
   } catch (e) {
     s.close();

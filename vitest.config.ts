@@ -27,6 +27,7 @@ export default defineConfig({
             "spec/socket.spec.ts",
             "spec/selectors.spec.ts",
             "spec/conformance/test_selectors.spec.ts",
+            "spec/conformance/socket-*.spec.ts",
           ],
           setupFiles: ["spec/helpers/memory-wire-setup.ts"],
           env: { SELECTORS_TS_WIRE: "memory" },

@@ -1,7 +1,8 @@
 /**
- * The functions that make sockets, taken from one place, so that the ported CPython tests can run once for each
- * way of carrying bytes ("wire") that lib/socket.ts has. Today there is one: `node:net`. A second one (an
- * in-memory network) adds an entry to {@link WIRES}, and every ported test runs on it too.
+ * The functions that make sockets, taken from one place, so that the ported CPython tests can run on each way of
+ * carrying bytes ("wire") that lib/socket.ts has: `node:net`, and the in-memory network (the vitest project
+ * "memory wire" installs one for each test, so the same functions make in-memory sockets there). A way of making
+ * sockets that is not the default wire adds an entry to {@link WIRES}.
  *
  * Rules:
  * - A ported test makes its sockets only through a {@link Wire} (and the fixtures below), never through
@@ -12,6 +13,7 @@
  */
 import * as socket from "../../lib/socket.ts";
 import { HOST, track } from "../helpers/sockets.ts";
+import { ON_MEMORY_WIRE } from "../helpers/wire.ts";
 
 /** A way of making sockets: Python's `socket.socket`, `socket.socketpair`, `socket.create_connection`. */
 export interface Wire {
@@ -25,16 +27,19 @@ export interface Wire {
   readonly createConnection: typeof socket.createConnection;
 }
 
-/** Sockets over `node:net`. */
-export const NODE_WIRE: Wire = {
-  name: "node:net",
+/**
+ * The sockets of lib/socket.ts: over `node:net`, or over the in-memory network when the vitest project "memory
+ * wire" has installed one (spec/helpers/wire.ts).
+ */
+export const SOCKET_WIRE: Wire = {
+  name: ON_MEMORY_WIRE ? "memory wire" : "node:net",
   socket: socket.socket,
   socketpair: socket.socketpair,
   createConnection: socket.createConnection,
 };
 
 /** Every wire the ported tests run on. */
-export const WIRES: readonly Wire[] = [NODE_WIRE];
+export const WIRES: readonly Wire[] = [SOCKET_WIRE];
 
 /** CPython's `MSG`: a unicode string and a carriage return, encoded as UTF-8. */
 export const MSG = Buffer.from("Michael Gilfix was here\u1234\r\n", "utf8");

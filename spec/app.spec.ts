@@ -16,7 +16,9 @@ import { createServer, type Socket } from "node:net";
 
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
 
+import { ConnectionResetError } from "../lib/errors.ts";
 import * as libserver from "../lib/libserver.ts";
+import { MemoryNetwork } from "../lib/memory-network.ts";
 import { repr } from "../lib/repr.ts";
 import * as selectors from "../lib/selectors.ts";
 import * as socket from "../lib/socket.ts";
@@ -705,17 +707,65 @@ describe("1. byte-exact vectors", () => {
   });
 });
 
-describe("2. libserver.Message in-process, on a DefaultSelector and lib/socket.ts sockets", () => {
+/** A memory network installed for this test (`socket.socket()` makes in-memory sockets), uninstalled after it. */
+function memoryNetwork(): MemoryNetwork {
+  const net = new MemoryNetwork().install();
+  onTestFinished(() => {
+    net.uninstall();
+  });
+  return net;
+}
+
+/** A blocking client socket on `net`, connected to 127.0.0.1 `port`, closed when the test finishes. */
+async function memoryClient(net: MemoryNetwork, port: number): Promise<socket.BlockingSocket> {
+  const sock = net.socket(socket.AF_INET, socket.SOCK_STREAM);
+  onTestFinished(() => {
+    sock.close();
+  });
+  sock.settimeout(STEP_TIMEOUT_S);
+  await sock.connect([HOST, port]);
+  return sock;
+}
+
+/** Everything `sock` receives until the peer closes: `eof` for an orderly close, `reset` for a reset. */
+async function recvUntilClosed(
+  sock: socket.BlockingSocket,
+): Promise<{ data: Buffer; ending: "eof" | "reset" }> {
+  const chunks: Buffer[] = [];
+  for (;;) {
+    let chunk: Buffer;
+    try {
+      chunk = await sock.recv(4096);
+    } catch (e) {
+      if (!(e instanceof ConnectionResetError)) throw e;
+      return { data: Buffer.concat(chunks), ending: "reset" };
+    }
+    if (chunk.length === 0) return { data: Buffer.concat(chunks), ending: "eof" };
+    chunks.push(chunk);
+  }
+}
+
+/** The port of `sock`'s own address. */
+function portOf(sock: socket.BlockingSocket): number {
+  const address = sock.getsockname();
+  if (typeof address === "string") throw new Error(`no port in ${address}`);
+  return address[1];
+}
+
+// These run on the in-memory network (lib/memory-network.ts): what they check is the Message and the loop above
+// the socket, not the kernel path, and a byte written is then a byte delivered, in the same order every run.
+describe("2. libserver.Message in-process, on a DefaultSelector and lib/socket.ts sockets (in memory)", () => {
   for (const { name, req, res } of VECTORS) {
     it(`${name}.req written one byte at a time, each consumed before the next, is answered with exactly ${name}.res`, async () => {
+      const net = memoryNetwork();
       const server = await inProcessServer();
-      const client = await connect(server.port);
+      const client = await memoryClient(net, server.port);
       await server.step(); // the listener is readable: accept
       const [conn] = server.accepted;
       if (conn === undefined) throw new Error("the server did not accept the connection");
 
       for (let i = 0; i < req.length; i++) {
-        await write(client, req.subarray(i, i + 1));
+        await client.sendall(req.subarray(i, i + 1));
         const consumed = server.recvSizes.length + 1;
         for (let steps = 0; server.recvSizes.length < consumed; steps++) {
           if (steps === 5) throw new Error(`byte ${String(i)} not consumed after 5 select() calls`);
@@ -731,12 +781,12 @@ describe("2. libserver.Message in-process, on a DefaultSelector and lib/socket.t
       expect(server.recvSizes).toEqual(Array.from(req, () => 1));
 
       await stepUntilIdle(server);
-      const { data, ending } = await explain(readUntilClosed(client), () =>
+      const { data, ending } = await explain(recvUntilClosed(client), () =>
         server.lines.join("\n"),
       );
       expect(data.toString("hex")).toBe(res.toString("hex"));
       expect(ending).toBe("eof");
-      expect(server.lines).toEqual(serverConnection(name, localPortOf(client)));
+      expect(server.lines).toEqual(serverConnection(name, portOf(client)));
     });
   }
 
@@ -747,17 +797,18 @@ describe("2. libserver.Message in-process, on a DefaultSelector and lib/socket.t
   it("two requests in one chunk: the first is answered, the connection closed, the second dropped", async () => {
     const first = loadVector("search-morpheus", "req");
     const second = loadVector("search-ring", "req");
+    const net = memoryNetwork();
     const server = await inProcessServer();
-    const client = await connect(server.port);
+    const client = await memoryClient(net, server.port);
     await server.step(); // accept
-    await write(client, Buffer.concat([first, second]));
+    await client.sendall(Buffer.concat([first, second]));
     await stepUntilIdle(server);
 
     expect(server.recvSizes).toEqual([first.length + second.length]); // one recv() took both
-    const { data, ending } = await explain(readUntilClosed(client), () => server.lines.join("\n"));
+    const { data, ending } = await explain(recvUntilClosed(client), () => server.lines.join("\n"));
     expect(data.toString("hex")).toBe(loadVector("search-morpheus", "res").toString("hex"));
     expect(ending).toBe("eof");
-    expect(server.lines).toEqual(serverConnection("search-morpheus", localPortOf(client)));
+    expect(server.lines).toEqual(serverConnection("search-morpheus", portOf(client)));
   });
 });
 

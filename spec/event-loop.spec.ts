@@ -1,17 +1,27 @@
-import { afterEach, describe, expect, test } from "vitest";
+// The EventLoop runs above the socket: these tests run on the in-memory network (lib/memory-network.ts), installed
+// for each test, so they take no port and deliver in the same order every run.
+import { afterEach, beforeEach, describe, expect, test } from "vitest";
 
 import { EventLoop, type Handler, type HandlerObject } from "../lib/event-loop.ts";
 import { ConnectionResetError } from "../lib/errors.ts";
 import { DefaultSelector, EVENT_READ, EVENT_WRITE, type SelectorKey } from "../lib/selectors.ts";
+import { MemoryNetwork } from "../lib/memory-network.ts";
 import * as socket from "../lib/socket.ts";
 
 const opened: socket.Socket[] = [];
+let network: MemoryNetwork | null = null;
+
+beforeEach(() => {
+  network = new MemoryNetwork().install();
+});
 
 afterEach(() => {
   for (const s of opened.splice(0)) s.close();
+  network?.uninstall();
+  network = null;
 });
 
-/** A connected loopback pair: ours non-blocking, the peer blocking. */
+/** A connected pair on the memory network: ours non-blocking, the peer blocking. */
 async function pair(): Promise<[socket.NonBlockingSocket, socket.BlockingSocket]> {
   const lsock = socket.socket();
   opened.push(lsock);

@@ -1,6 +1,7 @@
 // The --timeline picture: one row per socket, one column per select() call, runs of identical calls folded.
 import { describe, expect, it } from "vitest";
 
+import { MemoryNetwork } from "../lib/memory-network.ts";
 import { repr } from "../lib/repr.ts";
 import { DefaultSelector, EVENT_READ, EVENT_WRITE } from "../lib/selectors.ts";
 import * as socket from "../lib/socket.ts";
@@ -10,6 +11,8 @@ import { tsDemo } from "./helpers/process.ts";
 
 describe("Timeline", () => {
   it("pins a scripted run: accept, read, write twice (folded), read and write", async () => {
+    // On the in-memory network: the timeline is above the socket, and the run is the same every time.
+    using _network = new MemoryNetwork().install();
     using lsock = socket.socket();
     lsock.bind(["127.0.0.1", 0]);
     await lsock.listen();

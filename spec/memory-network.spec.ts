@@ -12,6 +12,7 @@ import {
   ConnectionResetError,
   OSError,
   RuntimeError,
+  TimeoutError,
 } from "../lib/errors.ts";
 import * as libclient from "../lib/libclient.ts";
 import * as libserver from "../lib/libserver.ts";
@@ -19,6 +20,7 @@ import { MemoryNetwork } from "../lib/memory-network.ts";
 import { printer } from "../lib/print.ts";
 import { DefaultSelector, EVENT_READ, EVENT_WRITE } from "../lib/selectors.ts";
 import * as socket from "../lib/socket.ts";
+import { waitUntilReady } from "../lib/testing/index.ts";
 import { expectOSError, recvExactly, rejection, thrown } from "./helpers/sockets.ts";
 
 /** A network for this test, uninstalled when it finishes. */
@@ -292,3 +294,26 @@ function assertNothing(sock: socket.NonBlockingSocket): void {
     "Resource temporarily unavailable",
   );
 }
+
+describe("waitUntilReady (selectors-ts/testing)", () => {
+  it("waits for readiness of a real blocking socket, and says what it waited for when time runs out", async () => {
+    const listener = closing(socket.socket());
+    listener.bind(["127.0.0.1", 0]);
+    await listener.listen();
+    const client = closing(socket.socket());
+    const [[server]] = await Promise.all([
+      listener.accept(),
+      client.connect(listener.getsockname()),
+    ]);
+    closing(server);
+    const error = await rejection(waitUntilReady(server, EVENT_READ, 0.05));
+    expect(error).toBeInstanceOf(TimeoutError);
+    expect(error).toHaveProperty(
+      "message",
+      `fd ${server.fileno()} not ready for events 1 within 0.05 s (last mask ${EVENT_WRITE})`,
+    );
+    await client.sendall(Buffer.from("x"));
+    expect(await waitUntilReady(server, EVENT_READ)).toBe(EVENT_READ | EVENT_WRITE);
+    expect(server.getblocking()).toBe(true);
+  });
+});

@@ -7,7 +7,8 @@ import { DefaultSelector, EVENT_READ, EVENT_WRITE, type FileLike } from "../sele
 
 /**
  * Wait until a `DefaultSelector` reports all of `events` (`EVENT_READ`, `EVENT_WRITE`, or both) for `fileobj`, a
- * real or an in-memory socket, at most `timeout` seconds. The selector is closed before this returns.
+ * real or an in-memory socket in either mode, at most `timeout` seconds. The selector is closed before this
+ * returns.
  * @returns the mask the selector reported (it may hold more than `events`).
  * @throws TimeoutError naming the fd, the events and the last mask seen, when the time runs out.
  */
@@ -16,8 +17,9 @@ export async function waitUntilReady(
   events: number,
   timeout = 5,
 ): Promise<number> {
-  using sel = new DefaultSelector<null, FileLike>();
-  sel.register(fileobj, EVENT_READ | EVENT_WRITE);
+  using sel = new DefaultSelector<null, number>();
+  // By fd: a selector takes a socket object only in non-blocking mode, and waiting must not change the mode.
+  sel.register(fileobj.fileno(), EVENT_READ | EVENT_WRITE);
   const deadline = performance.now() + timeout * 1000;
   let last = 0;
   for (;;) {

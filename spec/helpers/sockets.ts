@@ -28,6 +28,7 @@ import { expect, onTestFinished } from "vitest";
 import { BlockingIOError, OSError } from "../../lib/errors.ts";
 import { DefaultSelector, EVENT_READ, EVENT_WRITE, type FileLike } from "../../lib/selectors.ts";
 import * as socket from "../../lib/socket.ts";
+import { waitUntilReady } from "../../lib/testing/wait.ts";
 
 /** IPv4 loopback. */
 export const HOST = "127.0.0.1";
@@ -171,31 +172,17 @@ export async function readiness(sock: FileLike): Promise<number> {
 }
 
 /**
- * Wait until a selector reports all of `events` for `sock`, at most `timeoutMs`.
+ * Wait until a selector reports all of `events` for `sock`, at most `timeoutMs` (`waitUntilReady` of
+ * `selectors-ts/testing`).
  * @returns The mask the selector reported (it may hold more than `events`).
- * @throws Error when the time runs out; the message says what was awaited and the last mask seen.
+ * @throws TimeoutError when the time runs out; the message says what was awaited and the last mask seen.
  */
-export async function until(
+export function until(
   sock: FileLike,
   events: number,
   timeoutMs: number = WAIT_MS,
 ): Promise<number> {
-  using sel = new DefaultSelector<null, FileLike | number>();
-  // By fd: a selector takes a socket object only in non-blocking mode, and waiting must not change the mode.
-  sel.register(sock.fileno(), EVENT_READ | EVENT_WRITE);
-  const deadline = performance.now() + timeoutMs;
-  let last = 0;
-  for (;;) {
-    const left = deadline - performance.now();
-    if (left <= 0) {
-      throw new Error(
-        `fd ${sock.fileno()} not ready for events ${events} within ${timeoutMs} ms (last mask ${last})`,
-      );
-    }
-    const ready = await sel.select(left / 1000);
-    last = ready[0]?.[1] ?? 0;
-    if ((last & events) === events) return last;
-  }
+  return waitUntilReady(sock, events, timeoutMs / 1000);
 }
 
 /**

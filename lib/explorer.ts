@@ -25,7 +25,10 @@
  *   counts, per kind, what it leaves out, and the page says so; bytes are kept up to {@link MAX_SHOWN_BYTES} per
  *   call (the count is always exact).
  * - No hook is added to `socket.ts` or to the selectors: the record follows the program's own calls, on the
- *   objects it really uses, whatever selector or socket implementation is underneath.
+ *   objects it really uses, whatever is underneath (any of the selectors built on `PollLikeSelector`:
+ *   `DefaultSelector`/`EpollSelector`, `PollSelector`, `SelectSelector`; either wire of `socket.ts`).
+ * - A socket call's error is noted (`recv(4096) raised BlockingIOError(11, ...)`) and goes on up unchanged; so
+ *   does the selector's (`register() raised KeyError(...)`).
  *
  * The recording is plain data ({@link Recording}); `save()` writes it as the HTML page, or as JSON when the file
  * name ends with `.json` (the guided tour gathers its programs' recordings that way, into one page of several
@@ -207,13 +210,9 @@ export class Explorer<D, F extends FileObj> {
     };
     const register = sel.register.bind(sel);
     sel.register = (fileobj: F, events: number, ...rest: DataArg<D>): SelectorKey<F, D> => {
-      let key: SelectorKey<F, D>;
-      try {
-        key = register(fileobj, events, ...rest);
-      } catch (e) {
-        this.failed(fileobj, -1, "register()", e);
-        throw e;
-      }
+      const key = this.attempt(this.id(fileobj, fdOf(fileobj)), "register()", () =>
+        register(fileobj, events, ...rest),
+      );
       const id = this.id(key.fileobj, key.fd);
       if (this.actions !== null) this.registered.push(key);
       this.watch(key);
@@ -223,27 +222,17 @@ export class Explorer<D, F extends FileObj> {
     const modify = sel.modify.bind(sel);
     sel.modify = (fileobj: F | number, events: number, ...rest: DataArg<D>): SelectorKey<F, D> => {
       const old = sel.getMap()?.get(fileobj);
-      let key: SelectorKey<F, D>;
-      try {
-        key = modify(fileobj, events, ...rest);
-      } catch (e) {
-        this.failed(old?.fileobj ?? fileobj, old?.fd ?? -1, "modify()", e);
-        throw e;
-      }
+      const id = this.id(old?.fileobj ?? fileobj, old?.fd ?? fdOf(fileobj));
+      const key = this.attempt(id, "modify()", () => modify(fileobj, events, ...rest));
       const was = old === undefined ? "?" : maskName(old.events);
-      this.act(this.id(key.fileobj, key.fd), "modify", `modify(${was} → ${maskName(events)})`);
+      this.act(id, "modify", `modify(${was} → ${maskName(events)})`);
       return key;
     };
     const unregister = sel.unregister.bind(sel);
     sel.unregister = (fileobj: F | number): SelectorKey<F, D> => {
-      let key: SelectorKey<F, D>;
-      try {
-        key = unregister(fileobj);
-      } catch (e) {
-        this.failed(fileobj, -1, "unregister()", e);
-        throw e;
-      }
-      const id = this.id(key.fileobj, key.fd);
+      const old = sel.getMap()?.get(fileobj);
+      const id = this.id(old?.fileobj ?? fileobj, old?.fd ?? fdOf(fileobj));
+      const key = this.attempt(id, "unregister()", () => unregister(fileobj));
       this.act(id, "unregister", "unregister()");
       this.ended(id);
       return key;
@@ -253,22 +242,19 @@ export class Explorer<D, F extends FileObj> {
   /** Interpose on a newly registered socket and `Message` (once each). */
   private watch(key: SelectorKey<F, D>): void {
     const sock = key.fileobj;
+    const id = this.id(sock, key.fd);
     if (sock instanceof NonBlockingSocket && !this.watched.has(sock)) {
       this.watched.add(sock);
-      this.watchSocket(sock, this.id(sock, key.fd));
+      this.watchSocket(sock, id);
     }
     const data = key.data;
     if (data instanceof Message && !this.watched.has(data)) {
       this.watched.add(data);
       const processEvents = data.processEvents.bind(data);
-      const id = this.id(sock, key.fd);
       data.processEvents = (mask: number): void => {
-        try {
+        this.attempt(id, `processEvents(${maskName(mask)})`, () => {
           processEvents(mask);
-        } catch (e) {
-          this.act(id, "error", `processEvents(${maskName(mask)}) raised ${errorText(e)}`);
-          throw e;
-        }
+        });
       };
     }
   }
@@ -276,25 +262,14 @@ export class Explorer<D, F extends FileObj> {
   private watchSocket(sock: NonBlockingSocket, id: number): void {
     const accept = sock.accept.bind(sock);
     sock.accept = () => {
-      try {
-        const accepted = accept();
-        const [conn, addr] = accepted;
-        this.act(id, "accept", `accept() → new socket fd ${conn.fileno()} from ${repr(addr)}`);
-        return accepted;
-      } catch (e) {
-        this.act(id, "error", `accept() raised ${errorText(e)}`);
-        throw e;
-      }
+      const accepted = this.attempt(id, "accept()", accept);
+      const [conn, addr] = accepted;
+      this.act(id, "accept", `accept() → new socket fd ${conn.fileno()} from ${repr(addr)}`);
+      return accepted;
     };
     const recv = sock.recv.bind(sock);
     sock.recv = (bufsize: number): Buffer => {
-      let data: Buffer;
-      try {
-        data = recv(bufsize);
-      } catch (e) {
-        this.act(id, "error", `recv(${bufsize}) raised ${errorText(e)}`);
-        throw e;
-      }
+      const data = this.attempt(id, `recv(${bufsize})`, () => recv(bufsize));
       this.act(
         id,
         "recv",
@@ -306,33 +281,33 @@ export class Explorer<D, F extends FileObj> {
     };
     const send = sock.send.bind(sock);
     sock.send = (data: Uint8Array): number => {
-      let sent: number;
-      try {
-        sent = send(data);
-      } catch (e) {
-        this.act(id, "error", `send(${plural(data.length, "byte")}) raised ${errorText(e)}`);
-        throw e;
-      }
+      const offered = plural(data.length, "byte");
+      const sent = this.attempt(id, `send(${offered})`, () => send(data));
       const partial =
         sent < data.length ? ` (partial: ${plural(data.length - sent, "byte")} not taken)` : "";
       this.act(
         id,
         "send",
-        `send(${plural(data.length, "byte")}) → ${sent}${partial}: ${shown(data.subarray(0, sent))}`,
+        `send(${offered}) → ${sent}${partial}: ${shown(data.subarray(0, sent))}`,
       );
       return sent;
     };
     const close = sock.close.bind(sock);
     sock.close = (): void => {
-      try {
-        close();
-      } catch (e) {
-        this.act(id, "error", `close() raised ${errorText(e)}`);
-        throw e;
-      }
+      this.attempt(id, "close()", close);
       this.act(id, "close", "close()");
       this.ended(id);
     };
+  }
+
+  /** `call()`, noting an error it raises (`recv(4096) raised BlockingIOError(...)`) before it goes on up. */
+  private attempt<T>(id: number, what: string, call: () => T): T {
+    try {
+      return call();
+    } catch (e) {
+      this.act(id, "error", `${what} raised ${errorText(e)}`);
+      throw e;
+    }
   }
 
   /** A `select()` returned `ready`: end the last turn, start the next (or count it, past the limit). */
@@ -386,10 +361,6 @@ export class Explorer<D, F extends FileObj> {
     else this.actions.push([id, kind, text]);
   }
 
-  private failed(fileobj: unknown, fd: number, call: string, e: unknown): void {
-    this.act(this.id(fileobj, fd), "error", `${call} raised ${errorText(e)}`);
-  }
-
   /** The socket has left the selector (or closed): its row ends at this turn. */
   private ended(id: number): void {
     const row = this.sockets[id];
@@ -417,7 +388,7 @@ export class Explorer<D, F extends FileObj> {
     if (this.labelled.has(id)) return;
     const row = this.sockets[id];
     const fileobj = this.fileobjs[id];
-    const fd = typeof fileobj === "number" ? fileobj : fdOf(fileobj);
+    const fd = fdOf(fileobj);
     if (row === undefined || fd < 0) return;
     row.label = socketLabel(fileobj, fd);
     this.labelled.add(id);
@@ -552,6 +523,7 @@ function maskName(mask: number): string {
 }
 
 function fdOf(fileobj: unknown): number {
+  if (typeof fileobj === "number") return fileobj;
   if (typeof fileobj !== "object" || fileobj === null || !("fileno" in fileobj)) return -1;
   const fileno = fileobj.fileno;
   return typeof fileno === "function" ? Number(fileno.call(fileobj)) : -1;

@@ -6,7 +6,7 @@ import { join } from "node:path";
 
 import { describe, expect, it, onTestFinished } from "vitest";
 
-import { BlockingIOError } from "../lib/errors.ts";
+import { BlockingIOError, KeyError } from "../lib/errors.ts";
 import {
   Explorer,
   MAX_SHOWN_BYTES,
@@ -122,6 +122,30 @@ describe("Explorer", () => {
     expect(unregister).toEqual([1, "unregister", "unregister()"]);
     expect(close).toEqual([1, "close", "close()"]);
     expect(recording.omitted).toEqual({});
+  });
+
+  it("notes the selector's errors on the socket's row", async () => {
+    const [client] = await socketPair();
+    using sel = new DefaultSelector<string>();
+    const explorer = new Explorer(sel, { file: "unused.html" });
+    const fd = client.fileno();
+    sel.register(client, EVENT_READ, "c");
+    expect(() => sel.register(client, EVENT_READ, "c")).toThrow(KeyError);
+    sel.unregister(client);
+    expect(() => sel.modify(client, EVENT_WRITE, "c")).toThrow(KeyError);
+    const recording = explorer.recording();
+    expect(recording.sockets).toHaveLength(1);
+    expect(recording.sockets[0]?.label).toBe(`fd ${fd} ${repr(client.getpeername())}`);
+    expect(recording.before.map(([id, kind]) => [id, kind])).toEqual([
+      [0, "register"],
+      [0, "error"],
+      [0, "unregister"],
+      [0, "error"],
+    ]);
+    expect(recording.before[1]?.[2]).toMatch(
+      /^register\(\) raised KeyError\(.*is already registered/,
+    );
+    expect(recording.before[3]?.[2]).toMatch(/^modify\(\) raised KeyError\(.*is not registered/);
   });
 
   it("stops recording at its limit and counts what it left out", async () => {

@@ -4,7 +4,8 @@
  * Rules:
  * - {@link formatException} writes an error as Python 3.11 prints a traceback: `Traceback (most recent call
  *   last):`, one `  File "PATH", line N, in FUNCTION` line per frame, oldest first, each followed by its source
- *   line, then `ClassName: message`, then the error's notes (Python's `add_note()`, see
+ *   line and, where the failing call is not the whole statement, Python 3.11's `^^^^` under it
+ *   ({@link caretLine}), then `ClassName: message`, then the error's notes (Python's `add_note()`, see
  *   `PythonException.notes`). A function is named as Python names it: a method by its own name
  *   (`processEvents`, not `Message.processEvents`), a module's top-level code `<module>`.
  * - Frames come from the error's stack, and only the program's own frames are shown: frames of Node's internals,
@@ -78,12 +79,14 @@ export interface Frame {
   readonly file: string;
   /** Its line, from 1. */
   readonly line: number;
+  /** Where on the line the call is, from 1 (V8's column: a call's name, an `await`, a `new`). */
+  readonly column: number;
   /** The function, as Python names it (`<module>` for top-level code). */
   readonly name: string;
 }
 
 /** `    at NAME (LOCATION)` or `    at LOCATION`, LOCATION being `FILE:LINE:COLUMN`. */
-const STACK_LINE = /^\s+at (?:(.*?) \((.+):(\d+):\d+\)|(.+):(\d+):\d+)$/;
+const STACK_LINE = /^\s+at (?:(.*?) \((.+):(\d+):(\d+)\)|(.+):(\d+):(\d+))$/;
 
 /** The frames of `error.stack` that belong to the program, oldest first. */
 export function programFrames(error: Error): Frame[] {
@@ -91,11 +94,16 @@ export function programFrames(error: Error): Frame[] {
   for (const text of (error.stack ?? "").split("\n")) {
     const match = STACK_LINE.exec(text);
     if (match === null) continue;
-    let file = match[2] ?? match[4] ?? "";
+    let file = match[2] ?? match[5] ?? "";
     if (file.startsWith("file://")) file = fileURLToPath(file);
     if (!file.startsWith("/") || file.includes("/node_modules/") || isStandardLibrary(file))
       continue;
-    frames.push({ file, line: Number(match[3] ?? match[5]), name: pythonName(match[1] ?? "") });
+    frames.push({
+      file,
+      line: Number(match[3] ?? match[6]),
+      column: Number(match[4] ?? match[7]),
+      name: pythonName(match[1] ?? ""),
+    });
   }
   return frames.reverse();
 }
@@ -109,7 +117,7 @@ function pythonName(v8Name: string): string {
 
 const sources = new Map<string, readonly string[] | null>();
 
-/** Line `line` (from 1) of `file`, without its indentation, or `null` when the file cannot be read. */
+/** Line `line` (from 1) of `file`, or `null` when the file cannot be read or has no such line. */
 function sourceLine(file: string, line: number): string | null {
   let lines = sources.get(file);
   if (lines === undefined) {
@@ -120,8 +128,59 @@ function sourceLine(file: string, line: number): string | null {
     }
     sources.set(file, lines);
   }
-  const text = lines?.[line - 1]?.trim();
-  return text === undefined || text === "" ? null : text;
+  const text = lines?.[line - 1];
+  return text === undefined || text.trim() === "" ? null : text;
+}
+
+const OPENERS: Readonly<Record<string, string>> = { ")": "(", "]": "[", "}": "{" };
+const CLOSERS: Readonly<Record<string, string>> = { "(": ")", "[": "]", "{": "}" };
+
+/**
+ * Python 3.11's markers under the failing call: `^` from where the call's expression starts to its closing
+ * parenthesis, on the line below `source` as printed (indented by 4, `source` stripped). `null` where Python
+ * prints none: when the call spans the whole statement (a trailing `;` aside), or when it does not end on its
+ * line. `column` (from 1) is V8's: a call's name (`sock.recv(...)` at `recv`), or an `await` or `new`.
+ */
+export function caretLine(source: string, column: number): string | null {
+  let start = column - 1;
+  // Back to where the callee starts: `sock.recv`, `this.socket().recv`.
+  while (start > 0) {
+    const before = source[start - 1] ?? "";
+    if (/[\w$.]/.test(before)) start--;
+    else if (OPENERS[before] !== undefined && source[start - 2] !== " ") {
+      const open = matching(source, start - 1, -1);
+      if (open === -1) break;
+      start = open;
+    } else break;
+  }
+  // On to the end of the call: `await`/`new`, the callee, its arguments.
+  const rest = /^(?:(?:await|new)\s+)*[\w$.]*/.exec(source.slice(column - 1));
+  const open = column - 1 + (rest?.[0].length ?? 0);
+  if (source[open] !== "(") return null;
+  const close = matching(source, open, 1);
+  if (close === -1) return null;
+  const indent = source.length - source.trimStart().length;
+  const statement = source.trim().replace(/;$/, "");
+  if (close + 1 - start >= statement.length) return null;
+  return `    ${" ".repeat(start - indent)}${"^".repeat(close + 1 - start)}`;
+}
+
+/**
+ * The index of the bracket matching the one at `at`, scanning in `step` (1 forward, -1 back), skipping quoted
+ * text when going forward; -1 if it is not on the line.
+ */
+function matching(source: string, at: number, step: 1 | -1): number {
+  let depth = 0;
+  for (let i = at; i >= 0 && i < source.length; i += step) {
+    const c = source[i] ?? "";
+    if (step === 1 && (c === '"' || c === "'" || c === "`")) {
+      const end = source.indexOf(c, i + 1);
+      if (end === -1) return -1;
+      i = end;
+    } else if ((step === 1 ? CLOSERS[c] : OPENERS[c]) !== undefined) depth++;
+    else if ((step === 1 ? OPENERS[c] : CLOSERS[c]) !== undefined && --depth === 0) return i;
+  }
+  return -1;
 }
 
 /** The last line of a traceback: Python's `ClassName: message`, or the class name alone for no message. */
@@ -152,7 +211,10 @@ export function formatException(error: unknown): string {
     for (const frame of frames) {
       text += `  File "${frame.file}", line ${String(frame.line)}, in ${frame.name}\n`;
       const source = sourceLine(frame.file, frame.line);
-      if (source !== null) text += `    ${source}\n`;
+      if (source === null) continue;
+      text += `    ${source.trim()}\n`;
+      const carets = caretLine(source, frame.column);
+      if (carets !== null) text += `${carets}\n`;
     }
   }
   text += `${exceptionLine(error)}\n`;

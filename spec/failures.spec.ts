@@ -42,7 +42,7 @@ const FRAME = /^ {2}File "(?:.*\/)?([^/"]+)\.(?:py|ts)", line \d+, in (\S+)$/;
 /**
  * A traceback with what must differ between Python and TypeScript masked: each frame of the program's own files
  * becomes `File "NAME", line <N>, in function_name` (camelCase names as Python's snake_case) and its source
- * line `<source>`; Python's caret lines (`^^^^`) go; frames of other files go (Python's `socket.py` and
+ * line `<source>`; the caret lines (`^^^^`) under a source line go with it; frames of other files go (Python's `socket.py` and
  * `selectors.py`: our library leaves its own frames out, as Python does for its C code).
  * @param files - The program's files, by name without extension: `"echo-client"`, or a table from each file's
  *   name to the name it shows as, where the two sides split a program differently (the course's `libclient.py`

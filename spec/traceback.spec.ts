@@ -15,7 +15,7 @@ import {
   raisedHere,
 } from "../lib/errors.ts";
 import { ProtocolError } from "../lib/protocol.ts";
-import { formatException, programFrames } from "../lib/traceback.ts";
+import { caretLine, formatException, programFrames } from "../lib/traceback.ts";
 import { PROJECT_ROOT, tsProgram } from "./helpers/process.ts";
 
 const LIB = `${PROJECT_ROOT}lib/`;
@@ -43,7 +43,7 @@ function refusedInDemo(): ConnectionRefusedError {
     `    at fromErrno (${LIB}errors.ts:209:10)`,
     `    at SocketCore.recvNow (${LIB}socket.ts:448:24)`,
     `    at NonBlockingSocket.recv (file://${LIB}socket.ts:1265:22)`,
-    `    at serviceConnection (${DEMO}:2:27)`,
+    `    at serviceConnection (${DEMO}:2:25)`,
     `    at async <anonymous> (${DEMO}:4:5)`,
     "    at process.processTicksAndRejections (node:internal/process/task_queues:95:5)",
     `    at run (${PROJECT_ROOT}node_modules/tsx/dist/x.mjs:1:1)`,
@@ -60,6 +60,7 @@ describe("formatException", () => {
         "    serviceConnection(key, mask);",
         `  File "${DEMO}", line 2, in serviceConnection`,
         "    const recvData = sock.recv(1024); // Should be ready to read",
+        "                     ^^^^^^^^^^^^^^^",
         "ConnectionRefusedError: [Errno 111] Connection refused",
         "",
       ].join("\n"),
@@ -68,8 +69,8 @@ describe("formatException", () => {
 
   it("leaves out the library's frames, Node's and node_modules'", () => {
     expect(programFrames(refusedInDemo())).toEqual([
-      { file: DEMO, line: 4, name: "<module>" },
-      { file: DEMO, line: 2, name: "serviceConnection" },
+      { file: DEMO, line: 4, column: 5, name: "<module>" },
+      { file: DEMO, line: 2, column: 25, name: "serviceConnection" },
     ]);
   });
 
@@ -126,6 +127,28 @@ describe("formatException", () => {
   });
 });
 
+describe("caretLine: Python 3.11's ^^^ under the failing call", () => {
+  it.each([
+    // [source line, V8's column, markers or null]
+    [
+      "  const recvData = sock.recv(1024); // Should be ready to read",
+      25,
+      "                     ^^^^^^^^^^^^^^^",
+    ],
+    ["      data = this.socket().recv(RECV_SIZE);", 28, "           ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^"],
+    ["  const [conn, addr] = await s.accept();", 24, "                         ^^^^^^^^^^^^^^^^"],
+    ['  x = f(")", g(1));', 7, "        ^^^^^^^^^^^^"],
+    // The whole statement (a trailing `;` aside): none, as Python prints none.
+    ["    serviceConnection(key, mask);", 5, null],
+    ["  await s.connect([HOST, PORT]);", 3, null],
+    // No call at the column, or one that goes on to the next line: none.
+    ["  throw error;", 3, null],
+    ["  console.log(", 11, null],
+  ])("%j at column %i", (source, column, expected) => {
+    expect(caretLine(source, column)).toBe(expected);
+  });
+});
+
 describe("raisedHere", () => {
   it("gives an error made in a callback the stack of the call that awaited it", async () => {
     const made = await new Promise<Error>((resolve) => {
@@ -162,6 +185,7 @@ describe("a program's own SIGINT handler, in a child process", () => {
         "Traceback (most recent call last):",
         `  File "${PROJECT_ROOT}spec/fixtures/programs/sigint-handler.ts", line 20, in <module>`,
         "    await sel.select(); // Ctrl-C: KeyboardInterrupt",
+        "    ^^^^^^^^^^^^^^^^^^",
         "KeyboardInterrupt",
         "",
       ].join("\n"),

@@ -14,6 +14,12 @@
  * `accept()`) would otherwise kill the process at once (no listener yet); with the listener, Node runs it from
  * its event loop, i.e. once the program awaits the call, which then throws `KeyboardInterrupt`.
  *
+ * With {@link installDefaultIntHandler} (`installExceptHook()` calls it), Python's default handler is in place from
+ * then on, and a SIGINT with nothing of ours waiting (the program waits on a timer, a child process) raises
+ * `KeyboardInterrupt` from the listener, uncaught, as Python raises it wherever the program is, instead of ending
+ * the process silently. (Node runs a signal listener only between turns of its event loop: a program stuck in a
+ * synchronous loop does not see Ctrl-C then; Ctrl-\ (SIGQUIT) still ends it.)
+ *
  * A program that installs its own SIGINT handler replaces this one, as `signal.signal(signal.SIGINT, handler)`
  * replaces Python's default handler (the one that raises `KeyboardInterrupt`): while any other `"SIGINT"`
  * listener is installed (`process.on("SIGINT", handler)`), Ctrl-C runs that handler and interrupts nothing.
@@ -39,12 +45,16 @@ export interface Interruptible {
 let first: Interruptible | null = null;
 const others = new Set<Interruptible>();
 let installed = false;
+/** Whether a SIGINT with nothing of ours waiting raises KeyboardInterrupt ({@link installDefaultIntHandler}). */
+let raiseWhenIdle = false;
 
 function onSigint(): void {
   // The program's own SIGINT handler replaces ours (Python's signal.signal(SIGINT, handler)).
   if (process.listenerCount("SIGINT") > 1) return;
   if (first === null && others.size === 0) {
-    // Nothing is waiting: behave as if we had never listened (die by SIGINT).
+    // Nothing is waiting: raise it where the program is (the event loop), as Python's default handler does...
+    if (raiseWhenIdle) throw new KeyboardInterrupt();
+    // ...or behave as if we had never listened (die by SIGINT).
     process.removeListener("SIGINT", onSigint);
     installed = false;
     process.kill(process.pid, "SIGINT");
@@ -64,6 +74,16 @@ export function listenForSigint(): void {
   if (installed) return;
   process.on("SIGINT", onSigint);
   installed = true;
+}
+
+/**
+ * Python's default SIGINT handler (`signal.default_int_handler`) from now on, not only while one of our calls
+ * waits (see the module rules): with nothing of ours waiting, a SIGINT raises `KeyboardInterrupt` out of the
+ * listener, to the program's uncaught-exception handler.
+ */
+export function installDefaultIntHandler(): void {
+  raiseWhenIdle = true;
+  listenForSigint();
 }
 
 /** Mark `call` as waiting: a SIGINT from now on interrupts it. */

@@ -30,6 +30,7 @@ import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 
 import { KeyboardInterrupt, PythonException, gaierror } from "./errors.ts";
+import { installDefaultIntHandler } from "./keyboard-interrupt.ts";
 import { ProtocolError } from "./protocol.ts";
 import { repr } from "./repr.ts";
 
@@ -257,10 +258,14 @@ let hookInstalled = false;
 /**
  * From now on, an exception nobody catches (thrown, or a rejected Promise nobody handles, top-level `await`
  * included) goes to {@link excepthook}: Python's traceback on stderr, exit status 1, or death by SIGINT for a
- * {@link KeyboardInterrupt}, instead of Node's crash report. Calling it again does nothing.
+ * {@link KeyboardInterrupt}, instead of Node's crash report. And Ctrl-C is Python's from now on, not only while
+ * a call waits (`installDefaultIntHandler()` of `keyboard-interrupt.ts`): a SIGINT that arrives while the program
+ * runs interrupts what waits when the event loop turns, or raises `KeyboardInterrupt`. Calling it again does
+ * nothing.
  */
 export function installExceptHook(): void {
   if (hookInstalled) return;
   hookInstalled = true;
   process.on("uncaughtException", excepthook);
+  installDefaultIntHandler();
 }

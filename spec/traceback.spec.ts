@@ -171,7 +171,19 @@ describe("raisedHere", () => {
   });
 });
 
-describe("a program's own SIGINT handler, in a child process", () => {
+describe("Ctrl-C from installExceptHook() on, in child processes", () => {
+  it("a SIGINT during synchronous work interrupts the select() that follows; while a timer waits, it raises KeyboardInterrupt: death by SIGINT", async () => {
+    const program = tsProgram("spec/fixtures/programs/sigint-anytime.ts", []);
+    await program.waitForLine(/^ready$/);
+    program.signal("SIGINT");
+    await program.waitForLine(/^waiting on a timer$/);
+    program.signal("SIGINT");
+    const exit = await program.waitForExit();
+    expect(exit.stdout).toBe("ready\nCaught keyboard interrupt in select()\nwaiting on a timer\n");
+    expect(exit.stderr).toBe("KeyboardInterrupt\n");
+    expect(exit.signal).toBe("SIGINT");
+  });
+
   it("a program's own SIGINT handler replaces KeyboardInterrupt; removed, Ctrl-C is KeyboardInterrupt: traceback, death by SIGINT", async () => {
     const program = tsProgram("spec/fixtures/programs/sigint-handler.ts", []);
     await program.waitForLine(/^ready$/);

@@ -29,18 +29,7 @@ import {
   rejection,
   thrown,
 } from "../helpers/sockets.ts";
-import { WIRES, fixtures } from "./wire.ts";
-
-/** CPython's `socket_setdefaulttimeout(t)` context manager: run `body` with the default timeout `t`. */
-async function withDefaultTimeout(timeout: number | null, body: () => Promise<void> | void) {
-  const old = socket.getdefaulttimeout();
-  try {
-    socket.setdefaulttimeout(timeout);
-    await body();
-  } finally {
-    socket.setdefaulttimeout(old);
-  }
-}
+import { WIRES, fixtures, withDefaultTimeout } from "./wire.ts";
 
 /** CPython's `os_helper.TESTFN` made absolute: a fresh path in a private directory, removed after the test. */
 async function testfn(): Promise<string> {

@@ -26,7 +26,7 @@ import {
   thrown,
   within,
 } from "../helpers/sockets.ts";
-import { LOOPBACK_TIMEOUT, MSG, WIRES, fixtures } from "./wire.ts";
+import { LOOPBACK_TIMEOUT, MSG, WIRES, fixtures, withDefaultTimeout } from "./wire.ts";
 
 /** CPython's `support.SHORT_TIMEOUT` is 30 s; 5 s keeps a failure inside vitest's own limit. */
 const SHORT_TIMEOUT = 5;
@@ -42,17 +42,6 @@ async function selectRead(
   for (const s of socks) sel.register(s, EVENT_READ, null);
   const ready = await sel.select(timeout);
   return ready.map(([key]) => key.fileobj);
-}
-
-/** CPython's `socket_setdefaulttimeout(t)` context manager. */
-async function withDefaultTimeout(timeout: number | null, body: () => Promise<void>) {
-  const old = socket.getdefaulttimeout();
-  try {
-    socket.setdefaulttimeout(timeout);
-    await body();
-  } finally {
-    socket.setdefaulttimeout(old);
-  }
 }
 
 const bytes = (text: string): Buffer => Buffer.from(text, "latin1");
@@ -432,9 +421,8 @@ for (const wire of WIRES) {
   describe(`test_socket.py ContextManagersTest (${wire.name})`, () => {
     it("ContextManagersTest.testCreateConnectionBase", async () => {
       // `with create_connection(address) as sock:` → `using`; `sock._closed` → `fileno() === -1`.
-      const { serv } = await listening();
-      const address = serv.getsockname();
-      if (typeof address === "string") throw new Error(`no port in ${address}`);
+      // self.serv.getsockname() → the address the fixture read from it.
+      const { serv, address } = await listening();
       const accepting = serv.accept();
       let closed: socket.BlockingSocket;
       {
@@ -455,9 +443,8 @@ for (const wire of WIRES) {
     });
 
     it("ContextManagersTest.testCreateConnectionClose", async () => {
-      const { serv } = await listening();
-      const address = serv.getsockname();
-      if (typeof address === "string") throw new Error(`no port in ${address}`);
+      // self.serv.getsockname() → the address the fixture read from it.
+      const { serv, address } = await listening();
       const accepting = serv.accept();
       let closed: socket.BlockingSocket;
       {

@@ -51,8 +51,12 @@ export const LOOPBACK_TIMEOUT = 10;
 export interface Fixtures {
   /** A new socket (`socket.socket(family, SOCK_STREAM)`), tracked. */
   readonly sock: (family?: number) => socket.BlockingSocket;
-  /** CPython's `SocketTCPTest.setUp`: a socket listening on `(HOST, 0)` and its port. */
-  readonly listening: () => Promise<{ serv: socket.BlockingSocket; port: number }>;
+  /** CPython's `SocketTCPTest.setUp`: a socket listening on `(HOST, 0)`, its port and its address. */
+  readonly listening: () => Promise<{
+    serv: socket.BlockingSocket;
+    port: number;
+    address: socket.InetAddress;
+  }>;
   /**
    * CPython's `SocketConnectedTest.setUp` / `clientSetUp`: `serv` listening, `servConn` (the client, "the
    * connection to the server") connected by `connect` (or by `createConnection`, as `BasicTCPTest2` does),
@@ -72,13 +76,18 @@ export interface Fixtures {
 export function fixtures(wire: Wire): Fixtures {
   const sock = (family: number = socket.AF_INET): socket.BlockingSocket =>
     track(wire.socket(family, socket.SOCK_STREAM));
-  const listening = async (): Promise<{ serv: socket.BlockingSocket; port: number }> => {
+  const listening = async (): Promise<{
+    serv: socket.BlockingSocket;
+    port: number;
+    address: socket.InetAddress;
+  }> => {
     const serv = sock();
     serv.bind([HOST, 0]);
     await serv.listen();
     const name = serv.getsockname();
     if (typeof name === "string") throw new Error(`no port in ${name}`);
-    return { serv, port: name[1] };
+    const [host, port] = name;
+    return { serv, port, address: [host, port] };
   };
   return {
     sock,
@@ -102,4 +111,18 @@ export function fixtures(wire: Wire): Fixtures {
       return { serv: track(serv), cli: track(cli) };
     },
   };
+}
+
+/** CPython's `socket_setdefaulttimeout(t)` context manager: run `body` with the default timeout `t`. */
+export async function withDefaultTimeout(
+  timeout: number | null,
+  body: () => Promise<void> | void,
+): Promise<void> {
+  const old = socket.getdefaulttimeout();
+  try {
+    socket.setdefaulttimeout(timeout);
+    await body();
+  } finally {
+    socket.setdefaulttimeout(old);
+  }
 }

@@ -13,7 +13,15 @@ import { connect, createServer, type Server, type Socket } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 import { freePort, HOST, waitForListening } from "./helpers/ports.ts";
-import { FIXTURES_DIR, maskPorts, tsDemo, type Exit, type Program } from "./helpers/process.ts";
+import {
+  FIXTURES_DIR,
+  maskPorts,
+  PROJECT_ROOT,
+  spawnProgram,
+  tsDemo,
+  type Exit,
+  type Program,
+} from "./helpers/process.ts";
 
 /** What a Python program printed when it failed, from `spec/fixtures/failures/NAME.txt`. */
 interface Recorded {
@@ -303,6 +311,40 @@ describe("failures print what Python prints, on the same stream, with the same e
       expect(ended(exit), context).toBe(python.ended);
     });
   }
+});
+
+describe("the README's command, node --import tsx demos/NAME.ts: Ctrl-C to the process group gives Python's statuses", () => {
+  /** The demo run exactly as the README says (the other tests run the same code from the test build). */
+  function asTheReadmeSays(demo: string, args: readonly string[]): Program {
+    return spawnProgram(process.execPath, ["--import", "tsx", `demos/${demo}.ts`, ...args], {
+      cwd: PROJECT_ROOT,
+    });
+  }
+
+  it("multiconn-server: 'Caught keyboard interrupt, exiting', status 0", async () => {
+    const port = await freePort();
+    const server = asTheReadmeSays("multiconn-server", [HOST, String(port)]);
+    await server.waitForLine(/^Listening on /);
+    server.signal("SIGINT");
+    const exit = await server.waitForExit(EXIT_TIMEOUT_MS);
+    expect(exit.stdout).toBe(
+      `Listening on ('127.0.0.1', ${String(port)})\nCaught keyboard interrupt, exiting\n`,
+    );
+    expect(exit.stderr).toBe("");
+    expect(exit).toMatchObject({ code: 0, signal: null });
+  });
+
+  it("echo-server in accept(): the KeyboardInterrupt traceback, death by SIGINT (status 130 in a shell)", async () => {
+    const port = await freePort();
+    const server = asTheReadmeSays("echo-server", [HOST, String(port)]);
+    await waitForListening(port);
+    server.signal("SIGINT");
+    const exit = await server.waitForExit(EXIT_TIMEOUT_MS);
+    expect(exit.stderr).toMatch(
+      /^Traceback \(most recent call last\):\n[\s\S]*\nKeyboardInterrupt\n$/,
+    );
+    expect(exit).toMatchObject({ code: null, signal: "SIGINT" });
+  });
 });
 
 describe("documented differences (README, Why the differences)", () => {

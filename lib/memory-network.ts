@@ -10,7 +10,7 @@
  * The rules:
  * - **Addresses.** Listeners bind loopback (`127.0.0.0/8`, `::1`), the wildcards (`0.0.0.0`, `::`, also reached
  *   by any loopback host of their family) or Unix paths; port 0 takes the next free port from 32768 up, as Linux
- *   does. Another host gives `[Errno 99] Cannot assign requested address`; a taken address `[Errno 98]`.
+ *   does (a closed socket's port is free again; `ephemeralPorts` sets the range). Another host gives `[Errno 99] Cannot assign requested address`; a taken address `[Errno 98]`.
  * - **Delivery.** What a socket writes is delivered in steps. A step makes the connections that were asked for
  *   (or refuses them), then hands each direction that has bytes in flight its next delivery: everything when the
  *   direction has no {@link MemoryPipe.chunkSize}, else at most that many bytes, one delivery per step. Steps run
@@ -56,6 +56,11 @@ export interface MemoryNetworkOptions {
   readonly chunkSize?: number | null;
   /** Run steps by themselves, one per turn of the event loop (default `true`); `false`: the test calls `step()`. */
   readonly auto?: boolean;
+  /**
+   * The ports given to port 0 and to connecting sockets, first to last, each taken in turn and free again once its
+   * socket is closed (Linux's `ip_local_port_range`; default 32768–60999).
+   */
+  readonly ephemeralPorts?: readonly [first: number, last: number];
 }
 
 /** What a connection's write is waiting for. */
@@ -228,7 +233,7 @@ export class MemoryStream extends EventEmitter<StreamEvents> implements WireStre
   /** Close now: what was not delivered is dropped; the peer then sees end of stream. */
   destroy(): this {
     if (this.destroyed) return this;
-    this.destroyed = true;
+    this.markDestroyed();
     this.out.drop();
     if (!this.out.ending) {
       this.out.ending = true;
@@ -251,7 +256,7 @@ export class MemoryStream extends EventEmitter<StreamEvents> implements WireStre
    */
   resetAndDestroy(): this {
     if (this.destroyed) return this;
-    this.destroyed = true;
+    this.markDestroyed();
     this.out.ended = true;
     this.out.resetting = true;
     this.network.activate(this.out);
@@ -262,7 +267,7 @@ export class MemoryStream extends EventEmitter<StreamEvents> implements WireStre
   /** The connection failed: `error` with `code`, then `close`. */
   fail(code: string, message: string): void {
     if (this.destroyed) return;
-    this.destroyed = true;
+    this.markDestroyed();
     this.out.drop();
     this.in.drop();
     this.out.ended = true;
@@ -270,6 +275,16 @@ export class MemoryStream extends EventEmitter<StreamEvents> implements WireStre
       this.emit("error", nodeError(code, message));
       this.emit("close");
     });
+  }
+
+  /** The port this end took from the network's ephemeral ones (a connecting end), given back when it is gone. */
+  ephemeralPort: number | null = null;
+
+  /** Gone: give the port back. */
+  private markDestroyed(): void {
+    this.destroyed = true;
+    if (this.ephemeralPort !== null) this.network.releasePort(this.ephemeralPort);
+    this.ephemeralPort = null;
   }
 
   /** End of stream was delivered on what this end sent. */
@@ -336,8 +351,8 @@ interface Destination {
   readonly label: string;
 }
 
-const FIRST_EPHEMERAL_PORT = 32768;
-const LAST_PORT = 65535;
+/** Linux's default `net.ipv4.ip_local_port_range`. */
+const EPHEMERAL_PORTS: readonly [first: number, last: number] = [32768, 60999];
 
 /**
  * An in-memory network (see the module rules): a {@link Wire} whose connections live inside the process. Make
@@ -351,7 +366,9 @@ export class MemoryNetwork implements Wire, Disposable {
   private readonly listeners = new Map<string, MemoryServer>();
   private readonly refused = new Set<string>();
   private readonly usedPorts = new Set<number>();
-  private nextPort = FIRST_EPHEMERAL_PORT;
+  private readonly firstPort: number;
+  private readonly lastPort: number;
+  private nextPort: number;
   /** Directions with something to deliver, in the order they first had. */
   private readonly active = new Set<MemoryPipe>();
   /** Events for the next step: connections to make, streams to close, errors to report. */
@@ -366,6 +383,8 @@ export class MemoryNetwork implements Wire, Disposable {
   constructor(options: MemoryNetworkOptions = {}) {
     this.chunkSize = options.chunkSize ?? null;
     this.auto = options.auto ?? true;
+    [this.firstPort, this.lastPort] = options.ephemeralPorts ?? EPHEMERAL_PORTS;
+    this.nextPort = this.firstPort;
   }
 
   // Wire
@@ -375,15 +394,20 @@ export class MemoryNetwork implements Wire, Disposable {
     const stream = new MemoryStream(this, new MemoryPipe(this), new MemoryPipe(this));
     const destination =
       "path" in options ? unixDestination(options.path) : inetDestination(options);
-    if ("path" in options) {
-      stream.remoteAddress = undefined;
-    } else {
+    if (!("path" in options)) {
       const local = options.localAddress;
       stream.localAddress = local !== undefined && !isWildcard(local) ? local : destination.host;
-      stream.localPort =
-        options.localPort !== undefined && options.localPort !== 0
-          ? options.localPort
-          : this.ephemeralPort();
+      if (options.localPort !== undefined && options.localPort !== 0) {
+        stream.localPort = options.localPort;
+      } else {
+        const port = this.ephemeralPort();
+        if (port === null) {
+          // Linux's connect() when the range is used up.
+          stream.fail("EADDRNOTAVAIL", "connect EADDRNOTAVAIL");
+          return stream;
+        }
+        stream.localPort = stream.ephemeralPort = port;
+      }
     }
     this.later(() => {
       this.complete(stream, destination);
@@ -541,8 +565,12 @@ export class MemoryNetwork implements Wire, Disposable {
       return nodeError("EADDRNOTAVAIL", `listen EADDRNOTAVAIL: address not available ${host}`);
     }
     let port = options.port ?? 0;
-    if (port === 0) port = this.ephemeralPort();
-    else if (this.portTaken(host, port)) {
+    if (port === 0) {
+      const free = this.ephemeralPort();
+      // Linux's listen() when no port is left to bind to.
+      if (free === null) return nodeError("EADDRINUSE", "listen EADDRINUSE: no free port");
+      port = free;
+    } else if (this.portTaken(host, port)) {
       return nodeError("EADDRINUSE", `listen EADDRINUSE: address already in use ${host}:${port}`);
     }
     const key = inetKey(host, port);
@@ -554,6 +582,12 @@ export class MemoryNetwork implements Wire, Disposable {
   /** @internal Free a listener's address. */
   unbind(key: string): void {
     this.listeners.delete(key);
+    if (!key.startsWith("unix:")) this.releasePort(splitKey(key)[1]);
+  }
+
+  /** @internal A port is free again for {@link ephemeralPort} (a closed connection or listener). */
+  releasePort(port: number): void {
+    this.usedPorts.delete(port);
   }
 
   private portTaken(host: string, port: number): boolean {
@@ -565,16 +599,17 @@ export class MemoryNetwork implements Wire, Disposable {
     return false;
   }
 
-  private ephemeralPort(): number {
-    for (let tries = 0; tries <= LAST_PORT - FIRST_EPHEMERAL_PORT; tries++) {
+  /** The next free port of the range, or `null` when all are taken. */
+  private ephemeralPort(): number | null {
+    for (let tries = 0; tries <= this.lastPort - this.firstPort; tries++) {
       const port = this.nextPort;
-      this.nextPort = port === LAST_PORT ? FIRST_EPHEMERAL_PORT : port + 1;
+      this.nextPort = port === this.lastPort ? this.firstPort : port + 1;
       if (!this.usedPorts.has(port)) {
         this.usedPorts.add(port);
         return port;
       }
     }
-    throw new Error("the memory network has no free port left");
+    return null;
   }
 
   /** Make the connection `stream` asked for, or refuse it. */

@@ -256,6 +256,32 @@ describe("Python's errors and addresses", () => {
     );
   });
 
+  it("ports come from the ephemeral range and are free again once closed; a used-up range is [Errno 99]", async () => {
+    const net = network({ ephemeralPorts: [40000, 40002] });
+    const listener = closing(net.socket());
+    listener.bind(["127.0.0.1", 0]);
+    await listener.listen();
+    expect(listener.getsockname()).toEqual(["127.0.0.1", 40000]);
+    const first = closing(net.socket());
+    await first.connect(listener.getsockname());
+    expect(first.getsockname()).toEqual(["127.0.0.1", 40001]);
+    const second = closing(net.socket());
+    await second.connect(listener.getsockname());
+    expect(second.getsockname()).toEqual(["127.0.0.1", 40002]);
+    const third = closing(net.socket());
+    expectOSError(
+      await rejection(third.connect(listener.getsockname())),
+      OSError,
+      99,
+      "Cannot assign requested address",
+    );
+    first.close();
+    net.settle(); // the close reaches the peer; the connection is gone
+    const fourth = closing(net.socket());
+    await fourth.connect(listener.getsockname());
+    expect(fourth.getsockname()).toEqual(["127.0.0.1", 40001]); // the closed socket's port
+  });
+
   it("AF_UNIX paths live in the network too", async () => {
     const net = network();
     const listener = closing(net.socket(socket.AF_UNIX));

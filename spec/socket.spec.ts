@@ -1450,6 +1450,23 @@ describe("AF_UNIX", () => {
     expect(repr(await b.recv(10))).toBe("b''");
   });
 
+  it("socketpair() is made whatever the default timeout, and its sockets get it (CPython 3.11: 0.0 after setdefaulttimeout(0))", async () => {
+    socket.setdefaulttimeout(0);
+    try {
+      const [a, b] = await socket.socketpair();
+      track(a);
+      track(b);
+      expect([a.gettimeout(), b.gettimeout()]).toEqual([0, 0]);
+      expect(a.getblocking() || b.getblocking()).toBe(false);
+    } finally {
+      socket.setdefaulttimeout(null);
+    }
+    const [c, d] = await socket.socketpair();
+    track(c);
+    track(d);
+    expect([c.gettimeout(), d.gettimeout()]).toEqual([null, null]);
+  });
+
   it("close() with unread data works on socketpair() and AF_UNIX sockets; the peer sees end of stream", async () => {
     // Node can reset only TCP (resetAndDestroy() threw ERR_INVALID_HANDLE_TYPE on a pipe and left it open).
     const [a, b] = await socket.socketpair();

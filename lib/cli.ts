@@ -58,7 +58,7 @@ export const FLAG_HELP: Record<string, string> = {
   quiet: "no per-message lines",
   timeline: "at exit, print which sockets each select() reported",
   "keep-alive": "several requests on one connection (the other side needs it too)",
-  repeat: "N requests on the connection (needs --keep-alive above 1)",
+  repeat: "N: send the request N times on the connection (needs --keep-alive above 1)",
   "max-content-length": "BYTES: refuse a frame announcing more content (default 16 MiB)",
   "max-connections": "N: stop accepting while N connections are open (default 1024)",
   "idle-timeout":
@@ -149,11 +149,17 @@ function longName(shortFlag: string, options: FlagsConfig): string {
   return entry?.[0] ?? shortFlag.slice(1);
 }
 
-/** The text of `--help`: the usage line, then one line per flag. */
+/**
+ * The text of `--help`: the usage line, then one line per flag. A flag that takes a value shows it by the word
+ * its {@link FLAG_HELP} line starts with (`BYTES: ...` → `--max-content-length BYTES`), else as `VALUE`.
+ */
 function help(usage: string, options: FlagsConfig): string {
   const rows = Object.entries(options).map(([name, option]) => {
     const spelling = option.short === undefined ? `--${name}` : `-${option.short}, --${name}`;
-    return [option.type === "string" ? `${spelling} VALUE` : spelling, FLAG_HELP[name] ?? ""];
+    const text = FLAG_HELP[name] ?? "";
+    if (option.type !== "string") return [spelling, text];
+    const [, metavar = "VALUE", rest = text] = /^([A-Z]+): (.*)$/.exec(text) ?? [];
+    return [`${spelling} ${metavar}`, rest];
   });
   const width = Math.max(...rows.map(([spelling = ""]) => spelling.length));
   const lines = rows.map(([spelling = "", text = ""]) =>

@@ -99,6 +99,20 @@ describe("demoArgs", () => {
     }
   });
 
+  it("--help shows a flag's value by the word its description starts with, else VALUE", () => {
+    const options = {
+      "idle-timeout": { type: "string" },
+      wait: { type: "string" },
+    } as const;
+    const { exited, out } = parseWith(options, ["--help"]);
+    expect(exited).toBe(0);
+    expect(out.join("\n").split("\n").slice(3)).toEqual([
+      "  --idle-timeout SECONDS  close a connection with no complete request in time (default 60; 0: never)",
+      "  --wait VALUE",
+      "  -h, --help              print this help and exit",
+    ]);
+  });
+
   it("an unknown flag: one line and the usage line on stderr, exit 1", () => {
     for (const args of [
       ["--x", HOST, "1"],

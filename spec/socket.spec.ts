@@ -31,7 +31,7 @@ import { repr } from "../lib/repr.ts";
 import { EVENT_READ, EVENT_WRITE } from "../lib/selectors.ts";
 import * as socket from "../lib/socket.ts";
 import { tsProgram } from "./helpers/process.ts";
-import { ON_MEMORY_WIRE } from "./helpers/wire.ts";
+import { describeOnKernelPath, itOnKernelPath } from "./helpers/wire.ts";
 import {
   HOST,
   HOST6,
@@ -204,7 +204,7 @@ describe("non-blocking send", () => {
   });
 
   // A node:net peer or the real socket below: only the kernel path has them.
-  it.skipIf(ON_MEMORY_WIRE)(
+  itOnKernelPath(
     "takes part of the data when the buffer is nearly full, then raises BlockingIOError, never returns 0",
     async () => {
       const { peer, nb } = await clientOfStalledPeer();
@@ -246,7 +246,7 @@ describe("non-blocking send", () => {
   );
 
   // A node:net peer or the real socket below: only the kernel path has them.
-  it.skipIf(ON_MEMORY_WIRE)(
+  itOnKernelPath(
     "sendall sends until the buffer is full, then raises BlockingIOError",
     async () => {
       const { peer, nb } = await clientOfStalledPeer();
@@ -516,7 +516,7 @@ const portOf = (address: socket.Address): number => {
   return address[1];
 };
 
-describe.skipIf(ON_MEMORY_WIRE || !existsSync("/proc/net/tcp"))(
+describeOnKernelPath(
   "the receive buffer bound (SO_RCVBUF)",
   () => {
     it("holds at most about SO_RCVBUF unread bytes; the rest waits in the kernel, and all arrives intact", async () => {
@@ -572,6 +572,7 @@ describe.skipIf(ON_MEMORY_WIRE || !existsSync("/proc/net/tcp"))(
       expect(repr(receiver.recv(1024))).toBe("b''");
     });
   },
+  existsSync("/proc/net/tcp"),
 );
 
 describe("blocking mode", () => {
@@ -612,7 +613,7 @@ describe("blocking mode", () => {
   });
 
   // A node:net peer or the real socket below: only the kernel path has them.
-  it.skipIf(ON_MEMORY_WIRE)(
+  itOnKernelPath(
     "settimeout(t): sendall to a peer that does not read rejects with TimeoutError",
     async () => {
       const { nb } = await clientOfStalledPeer();
@@ -844,7 +845,7 @@ describe("errors", () => {
   });
 
   // A node:net peer or the real socket below: only the kernel path has them.
-  it.skipIf(ON_MEMORY_WIRE)(
+  itOnKernelPath(
     "a non-blocking socket gathers its sends into one write; with TCP_NODELAY each send is written at once",
     async () => {
       const writes = vi.spyOn(NodeSocketClass.prototype, "write");
@@ -867,7 +868,7 @@ describe("errors", () => {
   );
 
   // A node:net peer or the real socket below: only the kernel path has them.
-  it.skipIf(ON_MEMORY_WIRE)(
+  itOnKernelPath(
     "the real socket runs without Nagle's algorithm from its second write on (our gathering replaces it)",
     async () => {
       const noDelay = vi.spyOn(NodeSocketClass.prototype, "setNoDelay");

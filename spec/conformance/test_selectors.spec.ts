@@ -481,8 +481,9 @@ describe.each(SELECTORS)("%s (BaseSelectorTestCase)", (name, Cls) => {
       // runner would hit the runner). The child registers rd, prints `ready`, and waits in select(30); the test
       // sends SIGINT; the child prints what select() raised. CPython's "interrupted before the 30 s timeout" is
       // what the child's exit before any timeout shows.
-      const program = tsProgram("spec/fixtures/programs/selector-interrupted.ts", [
+      const program = tsProgram("spec/fixtures/programs/selector-signalled.ts", [
         name.replace("TestCase", ""),
+        "raise",
       ]);
       const ready = await program.waitForLine(/^ready pid=\d+$/);
       process.kill(Number(/\d+/.exec(ready)?.[0]), "SIGINT");
@@ -497,8 +498,9 @@ describe.each(SELECTORS)("%s (BaseSelectorTestCase)", (name, Cls) => {
       // interrupted, goes on waiting and returns the pipe's key. CPython's check that select(1.5) still lasted at
       // least 1 s after the signal (a wall-clock bound, which our tests may not assert) becomes the order of
       // events: the handler ran, then select() returned what became ready, without raising.
-      const program = tsProgram("spec/fixtures/programs/selector-signal-handled.ts", [
+      const program = tsProgram("spec/fixtures/programs/selector-signalled.ts", [
         name.replace("TestCase", ""),
+        "handle",
       ]);
       const ready = await program.waitForLine(/^ready pid=\d+$/);
       process.kill(Number(/\d+/.exec(ready)?.[0]), "SIGINT");

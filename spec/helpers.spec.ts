@@ -135,6 +135,14 @@ describe("tsProgram and tsDemo (the build made for the test run)", () => {
     });
   });
 
+  it("leave NODE_EXTRA_CA_CERTS out of a program's environment (Node would read it at start-up)", async () => {
+    // Node warns on stderr at start-up when the file it names cannot be read.
+    const env = { ...process.env, NODE_EXTRA_CA_CERTS: "/nonexistent/certificates.pem" };
+    const exit = await tsDemo("app-client", [], { env }).waitForExit();
+    expect(exit.stderr).toBe("");
+    expect(exit.code).toBe(1);
+  });
+
   it("refuse a project .ts file that was not built, naming it", () => {
     expect(() => tsProgram("lib/index.ts", [])).toThrow(
       "lib/index.ts was not built for this test run",

@@ -34,7 +34,7 @@ import {
   SelectorKey,
 } from "../../lib/selectors.ts";
 import * as socket from "../../lib/socket.ts";
-import { tsProgram } from "../helpers/process.ts";
+import { type Exit, tsProgram } from "../helpers/process.ts";
 import { ON_MEMORY_WIRE } from "../helpers/wire.ts";
 
 /** What every selector class here can register: sockets and fd numbers, as CPython's tests do. */
@@ -475,19 +475,26 @@ describe.each(SELECTORS)("%s (BaseSelectorTestCase)", (name, Cls) => {
   // The two signal tests run child processes on real sockets: once, on the node:net wire (on the memory wire
   // they would run the very same children again).
   if (!ON_MEMORY_WIRE) {
+    /** Run selector-signalled.ts with this class and `mode`, SIGINT it once it waits, and wait for its end. */
+    const signalledDuringSelect = async (
+      mode: "raise" | "handle",
+    ): Promise<{ ready: string; exit: Exit }> => {
+      const program = tsProgram("spec/fixtures/programs/selector-signalled.ts", [
+        name.replace("TestCase", ""),
+        mode,
+      ]);
+      const ready = await program.waitForLine(/^ready pid=\d+$/);
+      process.kill(Number(/\d+/.exec(ready)?.[0]), "SIGINT");
+      return { ready, exit: await program.waitForExit() };
+    };
+
     it("test_select_interrupt_exc", async () => {
       // Adapted: CPython's SIGALRM handler raising an exception becomes Ctrl-C (SIGINT) raising KeyboardInterrupt,
       // the one signal our select() turns into an exception; and it runs in a child process (a signal to the test
       // runner would hit the runner). The child registers rd, prints `ready`, and waits in select(30); the test
       // sends SIGINT; the child prints what select() raised. CPython's "interrupted before the 30 s timeout" is
       // what the child's exit before any timeout shows.
-      const program = tsProgram("spec/fixtures/programs/selector-signalled.ts", [
-        name.replace("TestCase", ""),
-        "raise",
-      ]);
-      const ready = await program.waitForLine(/^ready pid=\d+$/);
-      process.kill(Number(/\d+/.exec(ready)?.[0]), "SIGINT");
-      const exit = await program.waitForExit();
+      const { ready, exit } = await signalledDuringSelect("raise");
       expect(exit.stdout).toBe(`${ready}\nselect(30) raised KeyboardInterrupt()\n`);
       expect(exit.code).toBe(0);
     });
@@ -498,13 +505,7 @@ describe.each(SELECTORS)("%s (BaseSelectorTestCase)", (name, Cls) => {
       // interrupted, goes on waiting and returns the pipe's key. CPython's check that select(1.5) still lasted at
       // least 1 s after the signal (a wall-clock bound, which our tests may not assert) becomes the order of
       // events: the handler ran, then select() returned what became ready, without raising.
-      const program = tsProgram("spec/fixtures/programs/selector-signalled.ts", [
-        name.replace("TestCase", ""),
-        "handle",
-      ]);
-      const ready = await program.waitForLine(/^ready pid=\d+$/);
-      process.kill(Number(/\d+/.exec(ready)?.[0]), "SIGINT");
-      const exit = await program.waitForExit();
+      const { ready, exit } = await signalledDuringSelect("handle");
       expect(exit.stdout).toBe(`${ready}\nhandler ran\nselect(30) returned (('pipe', 1),)\n`);
       expect(exit.code).toBe(0);
     });

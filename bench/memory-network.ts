@@ -1,7 +1,7 @@
 /**
  * The in-memory network beside loopback: N exchanges of the course's application protocol (`search morpheus`,
  * one request per connection, as the course's app-server and app-client do), with the course's `Message` classes
- * (`lib/libserver.ts`, `lib/libclient.ts`), server and clients in this one process, `concurrency` connections at a
+ * (`lib/app/libserver.ts`, `lib/app/libclient.ts`), server and clients in this one process, `concurrency` connections at a
  * time. The same code runs twice per round, once on a `MemoryNetwork` and once on real loopback sockets; rounds
  * alternate (after a shorter warm-up run on each) and the figure is each wire's median. Every answer is checked.
  *
@@ -11,12 +11,12 @@
  */
 import { isDeepStrictEqual, parseArgs } from "node:util";
 
-import * as libclient from "../lib/libclient.ts";
-import * as libserver from "../lib/libserver.ts";
-import { MemoryNetwork } from "../lib/memory-network.ts";
-import { printer } from "../lib/print.ts";
-import { DefaultSelector, EVENT_READ, EVENT_WRITE } from "../lib/selectors.ts";
-import * as socket from "../lib/socket.ts";
+import * as libclient from "../lib/app/libclient.ts";
+import * as libserver from "../lib/app/libserver.ts";
+import { MemoryNetwork } from "../lib/transport/memory-network.ts";
+import { printer } from "../lib/python/print.ts";
+import { DefaultSelector, EVENT_READ, EVENT_WRITE } from "../lib/python/selectors.ts";
+import * as socket from "../lib/python/socket.ts";
 import { median } from "./common.ts";
 
 const { values } = parseArgs({

@@ -1,7 +1,7 @@
 /**
  * select() scaling: does a `select()` cost more when many idle sockets are registered?
  *
- * In this one process: a listening socket of ours (lib/socket.ts), N-1 idle connections to it (opened by the C
+ * In this one process: a listening socket of ours (lib/python/socket.ts), N-1 idle connections to it (opened by the C
  * load generator's `idle` mode in a child process, so that only the server ends count against this process's
  * descriptor limit) and one connection with 64 bytes waiting unread (its client end is ours too). Two
  * `DefaultSelector`s, both with every socket registered for `EVENT_READ` only (an idle socket is then not ready):
@@ -17,8 +17,8 @@
  */
 import { parseArgs } from "node:util";
 
-import * as selectors from "../lib/selectors.ts";
-import * as socket from "../lib/socket.ts";
+import * as selectors from "../lib/python/selectors.ts";
+import * as socket from "../lib/python/socket.ts";
 import {
   LOADGEN,
   buildLoadgen,

@@ -1,16 +1,16 @@
 // app-client.ts — the course's app-client.py: send one request of the application protocol (libclient) and
 // print the response, with one selector and a non-blocking socket. Beyond the course, and off unless asked:
 // -q (quiet), --keep-alive with --repeat N (N requests on one connection; the server needs --keep-alive too).
-import { DEMO_FLAGS, demoArgs, exitWithUsage, int } from "../lib/cli.ts";
-import { KeyboardInterrupt } from "../lib/errors.ts";
-import { explorerFromFlags } from "../lib/explorer.ts";
-import * as libclient from "../lib/libclient.ts";
-import { printer } from "../lib/print.ts";
-import { repr } from "../lib/repr.ts";
-import * as selectors from "../lib/selectors.ts";
-import * as socket from "../lib/socket.ts";
-import { Timeline } from "../lib/timeline.ts";
-import { installExceptHook, traceback } from "../lib/traceback.ts";
+import { DEMO_FLAGS, demoArgs, exitWithUsage, int } from "../lib/learn/cli.ts";
+import { KeyboardInterrupt } from "../lib/python/errors.ts";
+import { explorerFromFlags } from "../lib/learn/explorer.ts";
+import * as libclient from "../lib/app/libclient.ts";
+import { printer } from "../lib/python/print.ts";
+import { repr } from "../lib/python/repr.ts";
+import * as selectors from "../lib/python/selectors.ts";
+import * as socket from "../lib/python/socket.ts";
+import { Timeline } from "../lib/learn/timeline.ts";
+import { installExceptHook, traceback } from "../lib/python/traceback.ts";
 
 installExceptHook(); // an uncaught exception ends the program as in Python: traceback on stderr, exit 1
 

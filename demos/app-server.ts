@@ -1,17 +1,17 @@
 // app-server.ts — the course's app-server.py: serve the application protocol of libserver (one request per
 // connection) with one selector and non-blocking sockets. Beyond the course, and off unless asked: -q (quiet),
-// --keep-alive, and the limits of lib/limits.ts (--max-content-length, --max-connections, --idle-timeout).
-import { DEMO_FLAGS, demoArgs, exitWithUsage, int } from "../lib/cli.ts";
-import { KeyboardInterrupt } from "../lib/errors.ts";
-import { explorerFromFlags } from "../lib/explorer.ts";
-import * as libserver from "../lib/libserver.ts";
-import { ConnectionLimits, LIMIT_FLAGS, limitsFromFlags } from "../lib/limits.ts";
-import { printer } from "../lib/print.ts";
-import { repr } from "../lib/repr.ts";
-import * as selectors from "../lib/selectors.ts";
-import * as socket from "../lib/socket.ts";
-import { Timeline } from "../lib/timeline.ts";
-import { installExceptHook, traceback } from "../lib/traceback.ts";
+// --keep-alive, and the limits of lib/app/limits.ts (--max-content-length, --max-connections, --idle-timeout).
+import { DEMO_FLAGS, demoArgs, exitWithUsage, int } from "../lib/learn/cli.ts";
+import { KeyboardInterrupt } from "../lib/python/errors.ts";
+import { explorerFromFlags } from "../lib/learn/explorer.ts";
+import * as libserver from "../lib/app/libserver.ts";
+import { ConnectionLimits, LIMIT_FLAGS, limitsFromFlags } from "../lib/app/limits.ts";
+import { printer } from "../lib/python/print.ts";
+import { repr } from "../lib/python/repr.ts";
+import * as selectors from "../lib/python/selectors.ts";
+import * as socket from "../lib/python/socket.ts";
+import { Timeline } from "../lib/learn/timeline.ts";
+import { installExceptHook, traceback } from "../lib/python/traceback.ts";
 
 installExceptHook(); // an uncaught exception ends the program as in Python: traceback on stderr, exit 1
 

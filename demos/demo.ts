@@ -7,10 +7,15 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
-import { DEMO_FLAGS, demoArgs, exitWithUsage } from "../lib/cli.ts";
-import { exploreRequest, isRecording, writeExplorerPage, type Recording } from "../lib/explorer.ts";
-import * as socket from "../lib/socket.ts";
-import { installExceptHook } from "../lib/traceback.ts";
+import { DEMO_FLAGS, demoArgs, exitWithUsage } from "../lib/learn/cli.ts";
+import {
+  exploreRequest,
+  isRecording,
+  writeExplorerPage,
+  type Recording,
+} from "../lib/learn/explorer.ts";
+import * as socket from "../lib/python/socket.ts";
+import { installExceptHook } from "../lib/python/traceback.ts";
 
 installExceptHook(); // an uncaught exception ends the program as in Python: traceback on stderr, exit 1
 

@@ -1,9 +1,9 @@
 // echo-server.ts — the course's echo-server.py: accept one connection and echo what it sends.
 // Blocking calls become awaits. Optional `HOST PORT` arguments (not in the course) let tests pick a port.
-import { demoArgs, int } from "../lib/cli.ts";
-import * as socket from "../lib/socket.ts";
-import { print } from "../lib/print.ts";
-import { installExceptHook } from "../lib/traceback.ts";
+import { demoArgs, int } from "../lib/learn/cli.ts";
+import * as socket from "../lib/python/socket.ts";
+import { print } from "../lib/python/print.ts";
+import { installExceptHook } from "../lib/python/traceback.ts";
 
 installExceptHook(); // an uncaught exception ends the program as in Python: traceback on stderr, exit 1
 

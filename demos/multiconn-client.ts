@@ -1,13 +1,13 @@
 // multiconn-client.ts — the course's multiconn-client.py: open several connections at once, send two messages
 // on each and read the echoes, with one selector and non-blocking sockets.
-import { DEMO_FLAGS, demoArgs, exitWithUsage, int } from "../lib/cli.ts";
-import { KeyboardInterrupt } from "../lib/errors.ts";
-import { explorerFromFlags } from "../lib/explorer.ts";
-import { printer } from "../lib/print.ts";
-import * as selectors from "../lib/selectors.ts";
-import * as socket from "../lib/socket.ts";
-import { Timeline } from "../lib/timeline.ts";
-import { installExceptHook } from "../lib/traceback.ts";
+import { DEMO_FLAGS, demoArgs, exitWithUsage, int } from "../lib/learn/cli.ts";
+import { KeyboardInterrupt } from "../lib/python/errors.ts";
+import { explorerFromFlags } from "../lib/learn/explorer.ts";
+import { printer } from "../lib/python/print.ts";
+import * as selectors from "../lib/python/selectors.ts";
+import * as socket from "../lib/python/socket.ts";
+import { Timeline } from "../lib/learn/timeline.ts";
+import { installExceptHook } from "../lib/python/traceback.ts";
 
 installExceptHook(); // an uncaught exception ends the program as in Python: traceback on stderr, exit 1
 

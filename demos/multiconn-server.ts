@@ -1,14 +1,14 @@
 // multiconn-server.ts — the course's multiconn-server.py: an echo server for many clients at once, one
 // selector, non-blocking sockets. `await sel.select()` is the one place the program waits.
-import { DEMO_FLAGS, demoArgs, exitWithUsage, int } from "../lib/cli.ts";
-import { KeyboardInterrupt } from "../lib/errors.ts";
-import { explorerFromFlags } from "../lib/explorer.ts";
-import { printer } from "../lib/print.ts";
-import { repr } from "../lib/repr.ts";
-import * as selectors from "../lib/selectors.ts";
-import * as socket from "../lib/socket.ts";
-import { Timeline } from "../lib/timeline.ts";
-import { installExceptHook } from "../lib/traceback.ts";
+import { DEMO_FLAGS, demoArgs, exitWithUsage, int } from "../lib/learn/cli.ts";
+import { KeyboardInterrupt } from "../lib/python/errors.ts";
+import { explorerFromFlags } from "../lib/learn/explorer.ts";
+import { printer } from "../lib/python/print.ts";
+import { repr } from "../lib/python/repr.ts";
+import * as selectors from "../lib/python/selectors.ts";
+import * as socket from "../lib/python/socket.ts";
+import { Timeline } from "../lib/learn/timeline.ts";
+import { installExceptHook } from "../lib/python/traceback.ts";
 
 installExceptHook(); // an uncaught exception ends the program as in Python: traceback on stderr, exit 1
 

@@ -3,16 +3,16 @@
  * Each concept lives in the module named after it; this file only re-exports them.
  * @module
  */
-export * as socket from "./socket.ts";
-export * as selectors from "./selectors.ts";
-export * as errors from "./errors.ts";
-export * as os from "./os.ts";
-export * as sys from "./sys.ts";
-export * as protocol from "./protocol.ts";
-export * as libclient from "./libclient.ts";
-export * as libserver from "./libserver.ts";
-export { EventLoop } from "./event-loop.ts";
-export { repr, str } from "./repr.ts";
-export { traceback, formatException, excepthook, installExceptHook } from "./traceback.ts";
-export { print, printer, f } from "./print.ts";
-export { Timeline } from "./timeline.ts";
+export * as socket from "./python/socket.ts";
+export * as selectors from "./python/selectors.ts";
+export * as errors from "./python/errors.ts";
+export * as os from "./python/os.ts";
+export * as sys from "./python/sys.ts";
+export * as protocol from "./app/protocol.ts";
+export * as libclient from "./app/libclient.ts";
+export * as libserver from "./app/libserver.ts";
+export { EventLoop } from "./app/event-loop.ts";
+export { repr, str } from "./python/repr.ts";
+export { traceback, formatException, excepthook, installExceptHook } from "./python/traceback.ts";
+export { print, printer, f } from "./python/print.ts";
+export { Timeline } from "./learn/timeline.ts";

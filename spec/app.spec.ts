@@ -1,6 +1,6 @@
 // The course's application protocol, byte-exact and interoperable with Python: our demos/app-client.ts and
-// demos/app-server.ts (child processes, `tsDemo`) and lib/libserver.ts's Message (in-process, on a real
-// DefaultSelector and loopback sockets from lib/socket.ts).
+// demos/app-server.ts (child processes, `tsDemo`) and lib/app/libserver.ts's Message (in-process, on a real
+// DefaultSelector and loopback sockets from lib/python/socket.ts).
 //
 // 1. Wire vectors (spec/fixtures/vectors): our client sends exactly NAME.req and prints the course's lines for
 //    NAME.res; our server answers NAME.req with exactly NAME.res and prints the course's lines.
@@ -16,14 +16,14 @@ import { createServer, type Socket } from "node:net";
 
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
 
-import { ConnectionResetError } from "../lib/errors.ts";
-import * as libserver from "../lib/libserver.ts";
-import { MemoryNetwork } from "../lib/memory-network.ts";
-import { repr } from "../lib/repr.ts";
-import * as selectors from "../lib/selectors.ts";
-import * as socket from "../lib/socket.ts";
-import { printer } from "../lib/print.ts";
-import { traceback } from "../lib/traceback.ts";
+import { ConnectionResetError } from "../lib/python/errors.ts";
+import * as libserver from "../lib/app/libserver.ts";
+import { MemoryNetwork } from "../lib/transport/memory-network.ts";
+import { repr } from "../lib/python/repr.ts";
+import * as selectors from "../lib/python/selectors.ts";
+import * as socket from "../lib/python/socket.ts";
+import { printer } from "../lib/python/print.ts";
+import { traceback } from "../lib/python/traceback.ts";
 import {
   connectWithRetry,
   freePort,
@@ -752,9 +752,9 @@ function portOf(sock: socket.BlockingSocket): number {
   return address[1];
 }
 
-// These run on the in-memory network (lib/memory-network.ts): what they check is the Message and the loop above
+// These run on the in-memory network (lib/transport/memory-network.ts): what they check is the Message and the loop above
 // the socket, not the kernel path, and a byte written is then a byte delivered, in the same order every run.
-describe("2. libserver.Message in-process, on a DefaultSelector and lib/socket.ts sockets (in memory)", () => {
+describe("2. libserver.Message in-process, on a DefaultSelector and lib/python/socket.ts sockets (in memory)", () => {
   for (const { name, req, res } of VECTORS) {
     it(`${name}.req written one byte at a time, each consumed before the next, is answered with exactly ${name}.res`, async () => {
       const net = memoryNetwork();

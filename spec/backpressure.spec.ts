@@ -43,7 +43,7 @@ const DEADLINE_MS = 50_000;
 /**
  * Bound on how much the server's resident memory may grow over what it held when it started listening. Per
  * connection the server holds at most `SO_RCVBUF` (256 KiB) of received data not yet read and `SO_SNDBUF` (256 KiB)
- * of accepted data not yet written to the network (`lib/socket.ts`): 100 × 512 KiB = 50 MiB. Doubled, for Node's
+ * of accepted data not yet written to the network (`lib/python/socket.ts`): 100 × 512 KiB = 50 MiB. Doubled, for Node's
  * own stream buffers (a paused stream may hold one more 64 KiB read) and for garbage not yet collected (each
  * `recv(1024)` makes a new `outb` with `Buffer.concat`, each `send` copies what it takes), plus 64 MiB for the
  * heap that 100 connections, their keys and Node's handles take: 164 MiB. Measured on 2 cores: 85-100 MiB of

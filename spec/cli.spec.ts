@@ -1,4 +1,4 @@
-// The demos' command lines. `lib/cli.ts` in process: how `demoArgs` reads flags and arguments (negative numbers,
+// The demos' command lines. `lib/learn/cli.ts` in process: how `demoArgs` reads flags and arguments (negative numbers,
 // `--help`, unknown flags) and how `int()` reads numbers, as Python's `int()`. Then each demo as a child process,
 // run as the README says, on what only the whole program shows:
 //
@@ -18,8 +18,8 @@
 
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 
-import { DEMO_FLAGS, demoArgs, int, type FlagsConfig } from "../lib/cli.ts";
-import { ValueError } from "../lib/errors.ts";
+import { DEMO_FLAGS, demoArgs, int, type FlagsConfig } from "../lib/learn/cli.ts";
+import { ValueError } from "../lib/python/errors.ts";
 import { HOST } from "./helpers/ports.ts";
 import { tsDemo, type Exit, type Program } from "./helpers/process.ts";
 

@@ -1,12 +1,17 @@
-// The EventLoop runs above the socket: these tests run on the in-memory network (lib/memory-network.ts), installed
+// The EventLoop runs above the socket: these tests run on the in-memory network (lib/transport/memory-network.ts), installed
 // for each test, so they take no port and deliver in the same order every run.
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
 
-import { EventLoop, type Handler, type HandlerObject } from "../lib/event-loop.ts";
-import { ConnectionResetError } from "../lib/errors.ts";
-import { DefaultSelector, EVENT_READ, EVENT_WRITE, type SelectorKey } from "../lib/selectors.ts";
-import { MemoryNetwork } from "../lib/memory-network.ts";
-import * as socket from "../lib/socket.ts";
+import { EventLoop, type Handler, type HandlerObject } from "../lib/app/event-loop.ts";
+import { ConnectionResetError } from "../lib/python/errors.ts";
+import {
+  DefaultSelector,
+  EVENT_READ,
+  EVENT_WRITE,
+  type SelectorKey,
+} from "../lib/python/selectors.ts";
+import { MemoryNetwork } from "../lib/transport/memory-network.ts";
+import * as socket from "../lib/python/socket.ts";
 
 const opened: socket.Socket[] = [];
 let network: MemoryNetwork | null = null;

@@ -9,8 +9,8 @@ import { pathToFileURL } from "node:url";
 import { chromium, type BrowserContext, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
-import { Explorer } from "../lib/explorer.ts";
-import { DefaultSelector, EVENT_WRITE } from "../lib/selectors.ts";
+import { Explorer } from "../lib/learn/explorer.ts";
+import { DefaultSelector, EVENT_WRITE } from "../lib/python/selectors.ts";
 import { freePort } from "./helpers/ports.ts";
 import { tsDemo, type Exit } from "./helpers/process.ts";
 import { socketPair } from "./helpers/selectors.ts";

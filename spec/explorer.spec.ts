@@ -6,18 +6,18 @@ import { join } from "node:path";
 
 import { describe, expect, it, onTestFinished } from "vitest";
 
-import { BlockingIOError, KeyError } from "../lib/errors.ts";
+import { BlockingIOError, KeyError } from "../lib/python/errors.ts";
 import {
   Explorer,
   MAX_SHOWN_BYTES,
   explorerFromFlags,
   isRecording,
   type Recording,
-} from "../lib/explorer.ts";
-import * as libserver from "../lib/libserver.ts";
-import { printer } from "../lib/print.ts";
-import { createMessage } from "../lib/protocol.ts";
-import { repr } from "../lib/repr.ts";
+} from "../lib/learn/explorer.ts";
+import * as libserver from "../lib/app/libserver.ts";
+import { printer } from "../lib/python/print.ts";
+import { createMessage } from "../lib/app/protocol.ts";
+import { repr } from "../lib/python/repr.ts";
 import {
   DefaultSelector,
   EVENT_READ,
@@ -25,9 +25,9 @@ import {
   EpollSelector,
   PollSelector,
   SelectSelector,
-} from "../lib/selectors.ts";
-import * as socket from "../lib/socket.ts";
-import { Timeline } from "../lib/timeline.ts";
+} from "../lib/python/selectors.ts";
+import * as socket from "../lib/python/socket.ts";
+import { Timeline } from "../lib/learn/timeline.ts";
 import { freePort } from "./helpers/ports.ts";
 import { tsDemo } from "./helpers/process.ts";
 import { closeAfterTest, listeningSocket, socketPair } from "./helpers/selectors.ts";

@@ -17,8 +17,8 @@ const MUST_QUOTE = [
   ...readdirSync(new URL("demos/", ROOT))
     .filter((name) => name.endsWith(".ts") && name !== "demo.ts")
     .map((name) => `demos/${name}`),
-  "lib/libclient.ts",
-  "lib/libserver.ts",
+  "lib/app/libclient.ts",
+  "lib/app/libserver.ts",
 ].sort();
 
 /** A fenced code block of the guide. */

@@ -1,5 +1,5 @@
 /**
- * The in-memory network (lib/memory-network.ts): the course's Message classes over it, the test's controls
+ * The in-memory network (lib/transport/memory-network.ts): the course's Message classes over it, the test's controls
  * (deliveries of at most N bytes, hold and release, reset, refuse, manual steps), Python's errors, and install().
  * The socket and selector contract tests also run on it (the vitest project "memory wire").
  */
@@ -13,13 +13,13 @@ import {
   OSError,
   RuntimeError,
   TimeoutError,
-} from "../lib/errors.ts";
-import * as libclient from "../lib/libclient.ts";
-import * as libserver from "../lib/libserver.ts";
-import { MemoryNetwork } from "../lib/memory-network.ts";
-import { printer } from "../lib/print.ts";
-import { DefaultSelector, EVENT_READ, EVENT_WRITE } from "../lib/selectors.ts";
-import * as socket from "../lib/socket.ts";
+} from "../lib/python/errors.ts";
+import * as libclient from "../lib/app/libclient.ts";
+import * as libserver from "../lib/app/libserver.ts";
+import { MemoryNetwork } from "../lib/transport/memory-network.ts";
+import { printer } from "../lib/python/print.ts";
+import { DefaultSelector, EVENT_READ, EVENT_WRITE } from "../lib/python/selectors.ts";
+import * as socket from "../lib/python/socket.ts";
 import { waitUntilReady } from "../lib/testing/index.ts";
 import { expectOSError, recvExactly, rejection, thrown } from "./helpers/sockets.ts";
 

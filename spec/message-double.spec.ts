@@ -4,12 +4,12 @@
  */
 import { describe, expect, it } from "vitest";
 
-import { BlockingIOError } from "../lib/errors.ts";
-import * as libclient from "../lib/libclient.ts";
-import * as libserver from "../lib/libserver.ts";
-import type { Message, MessageSelector, MessageSocket } from "../lib/message.ts";
-import { printer } from "../lib/print.ts";
-import { EVENT_READ, EVENT_WRITE } from "../lib/selectors.ts";
+import { BlockingIOError } from "../lib/python/errors.ts";
+import * as libclient from "../lib/app/libclient.ts";
+import * as libserver from "../lib/app/libserver.ts";
+import type { Message, MessageSelector, MessageSocket } from "../lib/app/message.ts";
+import { printer } from "../lib/python/print.ts";
+import { EVENT_READ, EVENT_WRITE } from "../lib/python/selectors.ts";
 
 /** A socket double: `recv` hands out `input` `chunk` bytes at a time, `send` takes at most `room` bytes. */
 class FakeSocket implements MessageSocket {

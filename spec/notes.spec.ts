@@ -2,10 +2,10 @@
 // `add_note()`), which traceback() prints after the stack.
 import { describe, expect, it } from "vitest";
 
-import { ConnectionRefusedError, KeyError, OSError, ValueError } from "../lib/errors.ts";
-import { DefaultSelector, EVENT_READ } from "../lib/selectors.ts";
-import * as socket from "../lib/socket.ts";
-import { traceback } from "../lib/traceback.ts";
+import { ConnectionRefusedError, KeyError, OSError, ValueError } from "../lib/python/errors.ts";
+import { DefaultSelector, EVENT_READ } from "../lib/python/selectors.ts";
+import * as socket from "../lib/python/socket.ts";
+import { traceback } from "../lib/python/traceback.ts";
 import { freePort } from "./helpers/ports.ts";
 
 function caught(fn: () => unknown): unknown {

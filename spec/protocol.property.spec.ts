@@ -1,5 +1,5 @@
 /**
- * Property-based tests of `lib/protocol.ts` with fast-check: what must hold for every input, where
+ * Property-based tests of `lib/app/protocol.ts` with fast-check: what must hold for every input, where
  * `protocol.spec.ts` checks chosen examples and the Python vectors.
  *
  * Every property runs with a fixed seed ({@link SEED}), so CI sees the same inputs on every run. To explore
@@ -32,7 +32,7 @@ import {
   type FrameDecoderOptions,
   type MessageParts,
   type ProtocolErrorCode,
-} from "../lib/protocol.ts";
+} from "../lib/app/protocol.ts";
 
 // ---------------------------------------------------------------------------------------------------------------
 // run parameters

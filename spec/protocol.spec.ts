@@ -15,7 +15,7 @@ import {
   pyJsonDumps,
   type Frame,
   type ProtocolErrorCode,
-} from "../lib/protocol.ts";
+} from "../lib/app/protocol.ts";
 import { loadVectors, type VectorPair } from "./helpers/vectors.ts";
 
 // ---------------------------------------------------------------------------------------------------------------

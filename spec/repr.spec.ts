@@ -1,7 +1,7 @@
 // Expected strings come from CPython 3.11 (`python3 -c "print(repr(...))"`), pasted as they printed.
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { type Reprable, repr, reprSymbol, str } from "../lib/repr.ts";
+import { type Reprable, repr, reprSymbol, str } from "../lib/python/repr.ts";
 
 interface Case {
   readonly value: unknown;

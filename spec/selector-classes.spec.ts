@@ -17,8 +17,8 @@ import {
   OSError,
   PermissionError,
   ValueError,
-} from "../lib/errors.ts";
-import * as os from "../lib/os.ts";
+} from "../lib/python/errors.ts";
+import * as os from "../lib/python/os.ts";
 import {
   DefaultSelector,
   EVENT_READ,
@@ -29,9 +29,9 @@ import {
   PollSelector,
   type ReadyList,
   SelectSelector,
-} from "../lib/selectors.ts";
-import * as socket from "../lib/socket.ts";
-import { Stdin } from "../lib/sys.ts";
+} from "../lib/python/selectors.ts";
+import * as socket from "../lib/python/socket.ts";
+import { Stdin } from "../lib/python/sys.ts";
 import { type Program, hasPython, pythonPeer, tsDemo, tsProgram } from "./helpers/process.ts";
 import { freePort } from "./helpers/ports.ts";
 

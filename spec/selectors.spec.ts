@@ -1,4 +1,4 @@
-// Tests of lib/selectors.ts against /work/shared/PYTHON-SEMANTICS.md §1, §2 and §5 (CPython 3.11 selectors over
+// Tests of lib/python/selectors.ts against /work/shared/PYTHON-SEMANTICS.md §1, §2 and §5 (CPython 3.11 selectors over
 // Linux epoll). Expected exception reprs were printed by python3 and are pasted as Python printed them.
 //
 // - "contract": written once (describeSelectorContract, lib/testing/contract.ts, public as
@@ -24,9 +24,15 @@ import {
   OSError,
   RuntimeError,
   ValueError,
-} from "../lib/errors.ts";
-import { Watchers, allocateFd, releaseFd, type Selectable, type Watcher } from "../lib/fd.ts";
-import { repr } from "../lib/repr.ts";
+} from "../lib/python/errors.ts";
+import {
+  Watchers,
+  allocateFd,
+  releaseFd,
+  type Selectable,
+  type Watcher,
+} from "../lib/kernel/fd.ts";
+import { repr } from "../lib/python/repr.ts";
 import {
   DefaultSelector,
   EVENT_READ,
@@ -34,8 +40,8 @@ import {
   type FileObj,
   PollSelector,
   type ReadyList,
-} from "../lib/selectors.ts";
-import * as socket from "../lib/socket.ts";
+} from "../lib/python/selectors.ts";
+import * as socket from "../lib/python/socket.ts";
 import { freePort } from "./helpers/ports.ts";
 import { tsProgram } from "./helpers/process.ts";
 import { type ContractSubject, describeSelectorContract } from "../lib/testing/contract.ts";

@@ -1,6 +1,6 @@
-// lib/socket.ts against Python's measured semantics (PYTHON-SEMANTICS.md §2–§4 and §7). Expected exceptions
+// lib/python/socket.ts against Python's measured semantics (PYTHON-SEMANTICS.md §2–§4 and §7). Expected exceptions
 // and reprs are what CPython 3.11 printed on Linux for the same calls; where Node forces a difference (§7), the
-// test says so and checks the rule lib/socket.ts documents instead.
+// test says so and checks the rule lib/python/socket.ts documents instead.
 import { existsSync, readFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import {
@@ -26,10 +26,10 @@ import {
   TimeoutError,
   ValueError,
   gaierror,
-} from "../lib/errors.ts";
-import { repr } from "../lib/repr.ts";
-import { EVENT_READ, EVENT_WRITE } from "../lib/selectors.ts";
-import * as socket from "../lib/socket.ts";
+} from "../lib/python/errors.ts";
+import { repr } from "../lib/python/repr.ts";
+import { EVENT_READ, EVENT_WRITE } from "../lib/python/selectors.ts";
+import * as socket from "../lib/python/socket.ts";
 import { tsProgram } from "./helpers/process.ts";
 import { describeOnKernelPath, itOnKernelPath } from "./helpers/wire.ts";
 import {

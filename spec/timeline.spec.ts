@@ -1,11 +1,11 @@
 // The --timeline picture: one row per socket, one column per select() call, runs of identical calls folded.
 import { describe, expect, it } from "vitest";
 
-import { MemoryNetwork } from "../lib/memory-network.ts";
-import { repr } from "../lib/repr.ts";
-import { DefaultSelector, EVENT_READ, EVENT_WRITE } from "../lib/selectors.ts";
-import * as socket from "../lib/socket.ts";
-import { Timeline } from "../lib/timeline.ts";
+import { MemoryNetwork } from "../lib/transport/memory-network.ts";
+import { repr } from "../lib/python/repr.ts";
+import { DefaultSelector, EVENT_READ, EVENT_WRITE } from "../lib/python/selectors.ts";
+import * as socket from "../lib/python/socket.ts";
+import { Timeline } from "../lib/learn/timeline.ts";
 import { freePort } from "./helpers/ports.ts";
 import { tsDemo } from "./helpers/process.ts";
 

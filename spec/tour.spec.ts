@@ -5,7 +5,7 @@ import { join } from "node:path";
 
 import { describe, expect, it, onTestFinished } from "vitest";
 
-import { isRecording } from "../lib/explorer.ts";
+import { isRecording } from "../lib/learn/explorer.ts";
 import { tsDemo } from "./helpers/process.ts";
 
 describe("the guided demo (npm run demo)", () => {

@@ -1,4 +1,4 @@
-// Python's tracebacks (lib/traceback.ts): formatException() in process, on errors with known stacks; the
+// Python's tracebacks (lib/python/traceback.ts): formatException() in process, on errors with known stacks; the
 // uncaught-exception behaviour and a program's own SIGINT handler in a child process. What each demo prints for
 // each failure, against Python's own output, is in spec/failures.spec.ts.
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -13,9 +13,9 @@ import {
   ValueError,
   gaierror,
   raisedHere,
-} from "../lib/errors.ts";
-import { ProtocolError } from "../lib/protocol.ts";
-import { caretLine, formatException, programFrames } from "../lib/traceback.ts";
+} from "../lib/python/errors.ts";
+import { ProtocolError } from "../lib/app/protocol.ts";
+import { caretLine, formatException, programFrames } from "../lib/python/traceback.ts";
 import { PROJECT_ROOT, tsProgram } from "./helpers/process.ts";
 
 const LIB = `${PROJECT_ROOT}lib/`;
@@ -40,9 +40,9 @@ function refusedInDemo(): ConnectionRefusedError {
   const error = new ConnectionRefusedError(111, "Connection refused");
   error.stack = [
     "ConnectionRefusedError: [Errno 111] Connection refused",
-    `    at fromErrno (${LIB}errors.ts:209:10)`,
-    `    at SocketCore.recvNow (${LIB}socket.ts:448:24)`,
-    `    at NonBlockingSocket.recv (file://${LIB}socket.ts:1265:22)`,
+    `    at fromErrno (${LIB}python/errors.ts:209:10)`,
+    `    at SocketCore.recvNow (${LIB}python/socket.ts:448:24)`,
+    `    at NonBlockingSocket.recv (file://${LIB}python/socket.ts:1265:22)`,
     `    at serviceConnection (${DEMO}:2:25)`,
     `    at async <anonymous> (${DEMO}:4:5)`,
     "    at process.processTicksAndRejections (node:internal/process/task_queues:95:5)",
@@ -76,7 +76,7 @@ describe("formatException", () => {
 
   it("names a method by its own name, as Python does", () => {
     const error = new Error("x");
-    error.stack = `Error: x\n    at Message.processEvents (${LIB}message.ts:131:33)\n    at new Thing (${DEMO}:1:1)`;
+    error.stack = `Error: x\n    at Message.processEvents (${LIB}app/message.ts:131:33)\n    at new Thing (${DEMO}:1:1)`;
     expect(programFrames(error).map((frame) => frame.name)).toEqual(["Thing", "processEvents"]);
   });
 

@@ -1,18 +1,18 @@
 // net-app.ts — the baseline server of the course's application protocol on plain `node:net`: read one request
-// frame (lib/protocol.ts's FrameDecoder), answer it as lib/libserver.ts does (same answer functions, same
+// frame (lib/app/protocol.ts's FrameDecoder), answer it as lib/app/libserver.ts does (same answer functions, same
 // framing), then close. No selector, no socket emulation, no printing. With --keep-alive, answer every frame in
 // order and leave the connection open (as app-server.ts --keep-alive does).
 // Usage: net-app.ts [--keep-alive] <host> <port>; prints `Listening on ('HOST', PORT)` once listening.
 import * as net from "node:net";
 
-import { createResponseBinaryContent, createResponseJsonContent } from "../../lib/libserver.ts";
+import { createResponseBinaryContent, createResponseJsonContent } from "../../lib/app/libserver.ts";
 import {
   JSON_CONTENT_TYPE,
   FrameDecoder,
   createMessage,
   decodeJsonContent,
   type Frame,
-} from "../../lib/protocol.ts";
+} from "../../lib/app/protocol.ts";
 
 const args = process.argv.slice(2);
 const keepAlive = args.includes("--keep-alive");

@@ -20,8 +20,8 @@
  */
 import { describe, expect, it, onTestFinished } from "vitest";
 
-import { KeyError, RuntimeError, ValueError } from "../errors.ts";
-import { repr, str } from "../repr.ts";
+import { KeyError, RuntimeError, ValueError } from "../python/errors.ts";
+import { repr, str } from "../python/repr.ts";
 import {
   type BaseSelector,
   EVENT_READ,
@@ -30,8 +30,8 @@ import {
   type ReadyList,
   SelectorKey,
   type SelectorMapping,
-} from "../selectors.ts";
-import * as socket from "../socket.ts";
+} from "../python/selectors.ts";
+import * as socket from "../python/socket.ts";
 
 /** A selector under test, and the way to make a registered socket ready for it. */
 export interface ContractSubject {

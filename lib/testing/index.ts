@@ -16,6 +16,10 @@
  * ```
  * @module
  */
-export { MemoryNetwork, MemoryPipe, type MemoryNetworkOptions } from "../memory-network.ts";
+export {
+  MemoryNetwork,
+  MemoryPipe,
+  type MemoryNetworkOptions,
+} from "../transport/memory-network.ts";
 export { ScriptedSelector } from "./scripted-selector.ts";
 export { waitUntilReady } from "./wait.ts";

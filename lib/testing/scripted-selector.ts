@@ -19,7 +19,7 @@
  * ```
  * @module
  */
-import { BaseSelector, type FileObj, type ReadyList, type ReadyPair } from "../selectors.ts";
+import { BaseSelector, type FileObj, type ReadyList, type ReadyPair } from "../python/selectors.ts";
 
 /**
  * A selector that reports, for each registered fd, the events set in {@link ScriptedSelector.ready} that its key

@@ -2,8 +2,8 @@
  * Bounded waits for tests that use sockets: wait for readiness as a selector reports it, never for a fixed time.
  * @module
  */
-import { TimeoutError } from "../errors.ts";
-import { DefaultSelector, EVENT_READ, EVENT_WRITE, type FileLike } from "../selectors.ts";
+import { TimeoutError } from "../python/errors.ts";
+import { DefaultSelector, EVENT_READ, EVENT_WRITE, type FileLike } from "../python/selectors.ts";
 
 /**
  * Wait until a `DefaultSelector` reports all of `events` (`EVENT_READ`, `EVENT_WRITE`, or both) for `fileobj`, a

@@ -17,9 +17,9 @@ import {
   ValueError,
   gaierror,
   herror,
-} from "../../lib/errors.ts";
-import { repr } from "../../lib/repr.ts";
-import * as socket from "../../lib/socket.ts";
+} from "../../lib/python/errors.ts";
+import { repr } from "../../lib/python/repr.ts";
+import * as socket from "../../lib/python/socket.ts";
 import {
   HOST,
   HOST6,

@@ -13,9 +13,9 @@ import { setImmediate as nextTurn } from "node:timers/promises";
 
 import { describe, expect, it, onTestFinished, vi } from "vitest";
 
-import { BlockingIOError, OSError, OverflowError, TimeoutError } from "../../lib/errors.ts";
-import { DefaultSelector, EVENT_READ } from "../../lib/selectors.ts";
-import * as socket from "../../lib/socket.ts";
+import { BlockingIOError, OSError, OverflowError, TimeoutError } from "../../lib/python/errors.ts";
+import { DefaultSelector, EVENT_READ } from "../../lib/python/selectors.ts";
+import * as socket from "../../lib/python/socket.ts";
 import {
   HOST,
   assertWouldBlock,

@@ -18,9 +18,9 @@ import { join } from "node:path";
 
 import { afterEach, describe, expect, it, onTestFinished, vi } from "vitest";
 
-import { KeyError, OSError, RuntimeError, ValueError } from "../../lib/errors.ts";
-import * as os from "../../lib/os.ts";
-import { repr } from "../../lib/repr.ts";
+import { KeyError, OSError, RuntimeError, ValueError } from "../../lib/python/errors.ts";
+import * as os from "../../lib/python/os.ts";
+import { repr } from "../../lib/python/repr.ts";
 import {
   type BaseSelector,
   DefaultSelector,
@@ -32,8 +32,8 @@ import {
   type ReadyList,
   SelectSelector,
   SelectorKey,
-} from "../../lib/selectors.ts";
-import * as socket from "../../lib/socket.ts";
+} from "../../lib/python/selectors.ts";
+import * as socket from "../../lib/python/socket.ts";
 import { type Exit, tsProgram } from "../helpers/process.ts";
 import { ON_MEMORY_WIRE } from "../helpers/wire.ts";
 
@@ -145,7 +145,7 @@ describe.each(SELECTORS)("%s (BaseSelectorTestCase)", (name, Cls) => {
   });
 
   it("test_unregister_after_fd_close_and_reuse", async () => {
-    // Adapted: os.dup2() and os.close() are lib/os.ts's, on our fd numbers.
+    // Adapted: os.dup2() and os.close() are lib/python/os.ts's, on our fd numbers.
     const s = track(new Cls());
     const [rd, wr] = await makeSocketpair();
     const [r, w] = [rd.fileno(), wr.fileno()];
@@ -515,7 +515,7 @@ describe.each(SELECTORS)("%s (BaseSelectorTestCase)", (name, Cls) => {
 describe.each(SCALABLE)("%s (ScalableSelectorMixIn)", (_name, Cls) => {
   it("test_above_fd_setsize", () => {
     // A scalable implementation should have no problem with more than FD_SETSIZE file descriptors.
-    // Adapted: our fds are numbered by us (lib/fd.ts), so there is no RLIMIT_NOFILE to raise: NUM_FDS is
+    // Adapted: our fds are numbered by us (lib/kernel/fd.ts), so there is no RLIMIT_NOFILE to raise: NUM_FDS is
     // CPython's ceiling, min(hard, 2**16) with a hard limit of at least 2**16, less the same 32; and the pairs
     // are os.pipe() pairs, not socketpairs, since each socketpair here is two kernel sockets (32,752 of them would
     // test the machine's limit, not the selector).
@@ -546,7 +546,7 @@ describe.each([
 ] as [string, SelectorClass][])("%s (EpollSelectorTestCase)", (_name, Cls) => {
   it("test_register_file", () => {
     // epoll(7) returns EPERM when given a file to watch
-    // Adapted: tempfile.NamedTemporaryFile() → a file in a new temporary folder, opened with lib/os.ts's open();
+    // Adapted: tempfile.NamedTemporaryFile() → a file in a new temporary folder, opened with lib/python/os.ts's open();
     // the file object is `{ fileno }` of that fd. IOError is OSError's alias; the class raised is PermissionError.
     const s = new Cls();
     const dir = mkdtempSync(join(tmpdir(), "selectors-ts-"));

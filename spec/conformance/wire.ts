@@ -1,17 +1,17 @@
 /**
  * The functions that make sockets, taken from one place, so that the ported CPython tests can run on each way of
- * carrying bytes ("wire") that lib/socket.ts has: `node:net`, and the in-memory network (the vitest project
+ * carrying bytes ("wire") that lib/python/socket.ts has: `node:net`, and the in-memory network (the vitest project
  * "memory wire" installs one for each test, so the same functions make in-memory sockets there). A way of making
  * sockets that is not the default wire adds an entry to {@link WIRES}.
  *
  * Rules:
  * - A ported test makes its sockets only through a {@link Wire} (and the fixtures below), never through
- *   lib/socket.ts directly; module-level functions that make no socket (`setdefaulttimeout`, constants) are
- *   imported from lib/socket.ts.
+ *   lib/python/socket.ts directly; module-level functions that make no socket (`setdefaulttimeout`, constants) are
+ *   imported from lib/python/socket.ts.
  * - Every socket made here is closed when the current vitest test finishes ({@link track}), pass or fail.
  * @module
  */
-import * as socket from "../../lib/socket.ts";
+import * as socket from "../../lib/python/socket.ts";
 import { HOST, track } from "../helpers/sockets.ts";
 import { ON_MEMORY_WIRE } from "../helpers/wire.ts";
 
@@ -28,7 +28,7 @@ export interface Wire {
 }
 
 /**
- * The sockets of lib/socket.ts: over `node:net`, or over the in-memory network when the vitest project "memory
+ * The sockets of lib/python/socket.ts: over `node:net`, or over the in-memory network when the vitest project "memory
  * wire" has installed one (spec/helpers/wire.ts).
  */
 export const SOCKET_WIRE: Wire = {

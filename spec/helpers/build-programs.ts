@@ -13,7 +13,7 @@
  *   `process.argv[1]` as given), so usage lines print `NAME.ts`.
  * - Its working directory: the project root (`spec/helpers/process.ts` starts it there).
  * - `import.meta.url`: each bundled module keeps its own (a bundle would give every module the entry point's, and
- *   lib/traceback.ts finds the library's folder from its own). The entry point keeps its bundle's URL, beside the
+ *   lib/python/traceback.ts finds the library's folder from its own). The entry point keeps its bundle's URL, beside the
  *   other programs' links, so a program that starts a sibling (`new URL("app-server.ts", import.meta.url)`, as the
  *   guided tour does, with `process.execArgv`) starts it from the build too.
  * - Stack traces: the bundle carries a source map and is run with `--enable-source-maps` (tsx turns source maps on

@@ -4,7 +4,7 @@
  */
 import { afterEach, beforeEach } from "vitest";
 
-import { MemoryNetwork } from "../../lib/memory-network.ts";
+import { MemoryNetwork } from "../../lib/transport/memory-network.ts";
 
 let network: MemoryNetwork | null = null;
 

@@ -22,9 +22,9 @@
  */
 import { expect, onTestFinished } from "vitest";
 
-import { type BaseSelector, type FileObj, type ReadyList } from "../../lib/selectors.ts";
-import { repr } from "../../lib/repr.ts";
-import * as socket from "../../lib/socket.ts";
+import { type BaseSelector, type FileObj, type ReadyList } from "../../lib/python/selectors.ts";
+import { repr } from "../../lib/python/repr.ts";
+import * as socket from "../../lib/python/socket.ts";
 
 /** The loopback address every test uses. */
 export const HOST = "127.0.0.1";

@@ -1,5 +1,5 @@
 /**
- * A small vocabulary for tests of `lib/socket.ts`, in the manner of mio's `tests/util`: listening sockets on
+ * A small vocabulary for tests of `lib/python/socket.ts`, in the manner of mio's `tests/util`: listening sockets on
  * loopback port 0, connected pairs, exception checks that pin class, errno and message, and bounded waits.
  *
  * Rules:
@@ -25,9 +25,14 @@ import { setImmediate as nextTurn } from "node:timers/promises";
 
 import { expect, onTestFinished } from "vitest";
 
-import { BlockingIOError, OSError } from "../../lib/errors.ts";
-import { DefaultSelector, EVENT_READ, EVENT_WRITE, type FileLike } from "../../lib/selectors.ts";
-import * as socket from "../../lib/socket.ts";
+import { BlockingIOError, OSError } from "../../lib/python/errors.ts";
+import {
+  DefaultSelector,
+  EVENT_READ,
+  EVENT_WRITE,
+  type FileLike,
+} from "../../lib/python/selectors.ts";
+import * as socket from "../../lib/python/socket.ts";
 import { waitUntilReady } from "../../lib/testing/wait.ts";
 
 /** IPv4 loopback. */

@@ -18,7 +18,7 @@
  * turn and socket. Letters carry every state, so the page reads without colour.
  * @module
  */
-import type { Recording } from "./explorer.ts";
+import type { Recording } from "./recording.ts";
 
 /** The whole page for `recordings` (one run, or several to pick from). */
 export function explorerPage(recordings: readonly Recording[]): string {

@@ -73,7 +73,7 @@ import {
   type Flushable,
   type Selectable,
   type Watcher,
-} from "./fd.ts";
+} from "../kernel/fd.ts";
 import {
   listenForSigint,
   startWaiting,
@@ -81,7 +81,7 @@ import {
   type Interruptible,
 } from "./keyboard-interrupt.ts";
 import { repr, reprSymbol, type Reprable } from "./repr.ts";
-import { defaultWire, type Wire, type WireServer, type WireStream } from "./wire.ts";
+import { defaultWire, type Wire, type WireServer, type WireStream } from "../transport/wire.ts";
 
 /**
  * The socket module's exceptions, under Python's names: `socket.error` is `OSError` and `socket.timeout` is

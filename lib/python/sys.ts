@@ -40,7 +40,7 @@ import {
   releaseFd,
   type Selectable,
   type Watcher,
-} from "./fd.ts";
+} from "../kernel/fd.ts";
 import { reprSymbol, type Reprable } from "./repr.ts";
 
 const STDIN_FD = 0;

@@ -2,7 +2,7 @@
  * An in-memory network: sockets whose bytes travel inside the process, with no ports, no kernel and a delivery
  * order that is the same on every run. A test decides how bytes arrive.
  *
- * The sockets are the same {@link socket.BlockingSocket} and {@link socket.NonBlockingSocket} as on the real
+ * The sockets are the same {@link python/socket.BlockingSocket} and {@link python/socket.NonBlockingSocket} as on the real
  * network (`socket.ts` models buffers, readiness, errno and states; only the wire under it changes, see `wire.ts`),
  * so selectors see them exactly as real ones, level-triggered, and they raise the same Python errors: a refused
  * connection `ConnectionRefusedError` (111), a reset `ConnectionResetError` (104), a closed socket `OSError` (9).
@@ -38,8 +38,8 @@
 import { EventEmitter } from "node:events";
 import * as net from "node:net";
 
-import { RuntimeError } from "./errors.ts";
-import { repr } from "./repr.ts";
+import { RuntimeError } from "../python/errors.ts";
+import { repr } from "../python/repr.ts";
 import {
   AF_INET,
   SOCK_STREAM,
@@ -47,7 +47,7 @@ import {
   type Address,
   type BlockingSocket,
   type Socket,
-} from "./socket.ts";
+} from "../python/socket.ts";
 import { setDefaultWire, type Wire, type WireServer, type WireStream } from "./wire.ts";
 
 /** Options of a {@link MemoryNetwork}. */

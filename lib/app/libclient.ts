@@ -26,8 +26,8 @@ import {
   jsonEncode,
   type MessageParts,
 } from "./protocol.ts";
-import { jsonRepr, jsonStr } from "./repr.ts";
-import type { Address } from "./socket.ts";
+import { jsonRepr, jsonStr } from "../python/repr.ts";
+import type { Address } from "../python/socket.ts";
 
 /**
  * What the client sends, as app-client's `create_request` builds it: `type` `text/json` with a JSON-able

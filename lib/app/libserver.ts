@@ -17,7 +17,7 @@
  * `First 10 bytes of request: <bytes>`.
  * @module
  */
-import { AttributeError } from "./errors.ts";
+import { AttributeError } from "../python/errors.ts";
 import {
   Message as BaseMessage,
   type MessageOptions,
@@ -32,8 +32,8 @@ import {
   jsonEncode,
   type MessageParts,
 } from "./protocol.ts";
-import { asJson, jsonStr } from "./repr.ts";
-import type { Address } from "./socket.ts";
+import { asJson, jsonStr } from "../python/repr.ts";
+import type { Address } from "../python/socket.ts";
 
 /** The course's `request_search`: what a `search` request finds. */
 export const requestSearch: ReadonlyMap<string, string> = new Map([

@@ -15,11 +15,11 @@
  * None of the defaults changes what the course's programs do with valid traffic.
  * @module
  */
-import { EVENT_READ, type BaseSelector } from "./selectors.ts";
+import { EVENT_READ, type BaseSelector } from "../python/selectors.ts";
 import type { Message, MessageOptions } from "./message.ts";
-import { print, type Print } from "./print.ts";
-import { repr } from "./repr.ts";
-import type { NonBlockingSocket } from "./socket.ts";
+import { print, type Print } from "../python/print.ts";
+import { repr } from "../python/repr.ts";
+import type { NonBlockingSocket } from "../python/socket.ts";
 
 /** The limits, as numbers. */
 export interface Limits {

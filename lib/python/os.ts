@@ -53,7 +53,7 @@ import {
   releaseFd,
   type Selectable,
   type Watcher,
-} from "./fd.ts";
+} from "../kernel/fd.ts";
 
 /** How many unread bytes a pipe holds (Linux's default pipe capacity). */
 export const PIPE_CAPACITY = 65536;

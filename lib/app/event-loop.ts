@@ -33,9 +33,14 @@
  * ```
  * @module
  */
-import { repr } from "./repr.ts";
-import { DefaultSelector, type BaseSelector, type FileObj, type SelectorKey } from "./selectors.ts";
-import type { NonBlockingSocket } from "./socket.ts";
+import { repr } from "../python/repr.ts";
+import {
+  DefaultSelector,
+  type BaseSelector,
+  type FileObj,
+  type SelectorKey,
+} from "../python/selectors.ts";
+import type { NonBlockingSocket } from "../python/socket.ts";
 
 /** A handler function: called with the ready key and its mask. */
 export type HandlerFunction<F extends FileObj> = (

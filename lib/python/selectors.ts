@@ -60,7 +60,7 @@ import {
   releaseFd,
   type Selectable,
   type Watcher,
-} from "./fd.ts";
+} from "../kernel/fd.ts";
 import {
   listenForSigint,
   startWaiting,
@@ -517,7 +517,7 @@ export abstract class PollLikeSelector<D = unknown, F extends FileObj = NonBlock
   constructor() {
     super();
     // From here on a Ctrl-C waits for the event loop, so one that lands before the first select() is thrown
-    // out of it instead of killing the process (lib/keyboard-interrupt.ts).
+    // out of it instead of killing the process (lib/python/keyboard-interrupt.ts).
     listenForSigint();
   }
 

@@ -21,7 +21,7 @@
  *
  * @example
  * ```ts
- * import { installExceptHook } from "../lib/traceback.ts";
+ * import { installExceptHook } from "../lib/python/traceback.ts";
  * installExceptHook(); // from here on, an uncaught exception prints Python's traceback and exits 1
  * ```
  * @module
@@ -31,47 +31,44 @@ import { fileURLToPath } from "node:url";
 
 import { KeyboardInterrupt, PythonException, gaierror } from "./errors.ts";
 import { installDefaultIntHandler } from "./keyboard-interrupt.ts";
-import { ProtocolError } from "./protocol.ts";
+import { ProtocolError } from "../app/protocol.ts";
 import { repr } from "./repr.ts";
 
 /**
- * The modules of this library that stand for Python's standard library and its C code: their frames are left
- * out of tracebacks. (The course's own modules, `libclient`, `libserver` and what they share, keep theirs.)
+ * The modules of this library that stand for Python's standard library and its C code, as paths from the
+ * library's root (`lib/` or `dist/`) without extension: their frames are left out of tracebacks. A name ending in
+ * `/` stands for a whole folder: the Python modules, the kernel model, the transports and the learner's tools.
+ * (The course's own modules, `app/libclient`, `app/libserver` and what they share, keep theirs.)
  */
 export const STANDARD_LIBRARY: readonly string[] = [
-  "cli",
-  "errors",
-  "event-loop",
-  "explorer",
-  "explorer-page",
-  "fd",
+  "python/",
+  "kernel/",
+  "transport/",
+  "learn/",
+  "app/event-loop",
   "index",
-  "keyboard-interrupt",
-  "memory-network",
-  "os",
-  "print",
-  "repr",
-  "selectors",
-  "socket",
-  "sys",
-  "timeline",
-  "traceback",
-  "wire",
 ];
 
-/** Where those modules are: this folder, and `lib/` beside it (the sources, when this runs from `dist/`). */
-const LIB_DIRS = new Set([
-  fileURLToPath(new URL("./", import.meta.url)),
-  fileURLToPath(new URL("../lib/", import.meta.url)),
-]);
-const HIDDEN = new Set(STANDARD_LIBRARY);
+/**
+ * The library's roots: the folder above this one (`lib/`, or `dist/` when built), and `lib/` beside `dist/` (the
+ * sources the source maps point to).
+ */
+const LIB_ROOTS = [
+  fileURLToPath(new URL("../", import.meta.url)),
+  fileURLToPath(new URL("../../lib/", import.meta.url)),
+];
 
 /** Whether `file` is one of the {@link STANDARD_LIBRARY} modules (`.ts` source or built `.js`). */
 function isStandardLibrary(file: string): boolean {
-  const slash = file.lastIndexOf("/") + 1;
-  return (
-    LIB_DIRS.has(file.slice(0, slash)) && HIDDEN.has(file.slice(slash).replace(/\.[cm]?[jt]s$/, ""))
-  );
+  for (const root of LIB_ROOTS) {
+    if (!file.startsWith(root)) continue;
+    const module = file.slice(root.length).replace(/\.(?:d\.)?[cm]?[jt]s$/, "");
+    if (module.includes("/node_modules/")) return false;
+    return STANDARD_LIBRARY.some((name) =>
+      name.endsWith("/") ? module.startsWith(name) : module === name,
+    );
+  }
+  return false;
 }
 
 /** One frame of a traceback. */

@@ -24,13 +24,13 @@ import {
   OSError,
   RuntimeError,
   ValueError,
-} from "./errors.ts";
+} from "../python/errors.ts";
 import type { HandlerObject } from "./event-loop.ts";
-import { print, type Print } from "./print.ts";
+import { print, type Print } from "../python/print.ts";
 import { FrameDecoder, type JsonHeader } from "./protocol.ts";
-import { repr } from "./repr.ts";
-import { EVENT_READ, EVENT_WRITE, type FileLike } from "./selectors.ts";
-import type { Address } from "./socket.ts";
+import { repr } from "../python/repr.ts";
+import { EVENT_READ, EVENT_WRITE, type FileLike } from "../python/selectors.ts";
+import type { Address } from "../python/socket.ts";
 
 /**
  * The course's `RuntimeError("Peer closed.")`: the peer closed its side before a whole message came. A typed

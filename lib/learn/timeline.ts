@@ -15,9 +15,9 @@
  * The demos print it at exit with `--timeline`.
  * @module
  */
-import { repr } from "./repr.ts";
-import type { DefaultSelector, FileObj, ReadyList } from "./selectors.ts";
-import { isSocket } from "./socket.ts";
+import { repr } from "../python/repr.ts";
+import type { DefaultSelector, FileObj, ReadyList } from "../python/selectors.ts";
+import { isSocket } from "../python/socket.ts";
 
 const CELL = ["", "R", "W", "RW"];
 /** Most columns printed; beyond it, the first and last halves with `…` between. */

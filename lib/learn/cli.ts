@@ -19,8 +19,8 @@
 import { basename } from "node:path";
 import { parseArgs, type ParseArgsConfig } from "node:util";
 
-import { ValueError } from "./errors.ts";
-import { repr } from "./repr.ts";
+import { ValueError } from "../python/errors.ts";
+import { repr } from "../python/repr.ts";
 
 /** The flags a demo accepts, in `util.parseArgs` form. */
 export type FlagsConfig = NonNullable<ParseArgsConfig["options"]>;

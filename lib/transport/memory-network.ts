@@ -49,6 +49,17 @@ import {
   type Socket,
 } from "../python/socket.ts";
 import { setDefaultWire, type Wire, type WireServer, type WireStream } from "./wire.ts";
+import { Capture } from "./memory/capture.ts";
+import { NetworkClock } from "./memory/clock.ts";
+import { KernelView } from "./memory/kernel-view.ts";
+import {
+  formatSs,
+  socketRows,
+  type ListenerInfo,
+  type SocketRow,
+  type SsOptions,
+} from "./memory/socket-table.ts";
+import { TcpStates, type SegmentTap, type TcpEndpoint } from "./memory/tcp-state.ts";
 
 /** Options of a {@link MemoryNetwork}. */
 export interface MemoryNetworkOptions {
@@ -61,6 +72,10 @@ export interface MemoryNetworkOptions {
    * socket is closed (Linux's `ip_local_port_range`; default 32768–60999).
    */
   readonly ephemeralPorts?: readonly [first: number, last: number];
+  /** How long TIME-WAIT lasts after an active close, in seconds on the network's clock (default 60, as Linux). */
+  readonly timeWait?: number;
+  /** With `{ auto: false }`: how far one step moves the network's clock, in seconds (default 0.001). */
+  readonly stepSeconds?: number;
 }
 
 /** What a connection's write is waiting for. */
@@ -110,11 +125,13 @@ export class MemoryPipe {
   /** Keep what is sent in flight (a peer that stops reading): the sender's send buffer fills. */
   hold(): void {
     this.held = true;
+    if (this.to?.tcp) this.network.tcp.windowChanged(this.to.tcp);
   }
 
   /** Deliver again what was held, and what follows. */
   release(): void {
     this.held = false;
+    if (this.to?.tcp) this.network.tcp.windowChanged(this.to.tcp);
     this.network.activate(this);
   }
 
@@ -162,6 +179,8 @@ export class MemoryStream extends EventEmitter<StreamEvents> implements WireStre
   localPort: number | undefined = undefined;
   remoteAddress: string | undefined = undefined;
   remotePort: number | undefined = undefined;
+  /** This end's TCP state and sequence numbers (see `memory/tcp-state.ts`); `null` before a connect. */
+  tcp: TcpEndpoint | null = null;
 
   constructor(
     readonly network: MemoryNetwork,
@@ -197,6 +216,7 @@ export class MemoryStream extends EventEmitter<StreamEvents> implements WireStre
 
   end(): this {
     if (!this.out.ending) {
+      if (this.tcp) this.network.tcp.closing(this.tcp);
       this.out.ending = true;
       this.network.activate(this.out);
     }
@@ -209,6 +229,7 @@ export class MemoryStream extends EventEmitter<StreamEvents> implements WireStre
   }
 
   resume(): this {
+    if (this.paused && this.tcp) this.network.tcp.windowChanged(this.tcp);
     this.paused = false;
     this.network.activate(this.in);
     return this;
@@ -236,6 +257,7 @@ export class MemoryStream extends EventEmitter<StreamEvents> implements WireStre
     this.markDestroyed();
     this.out.drop();
     if (!this.out.ending) {
+      if (this.tcp) this.network.tcp.closing(this.tcp);
       this.out.ending = true;
       this.network.activate(this.out);
     }
@@ -257,6 +279,7 @@ export class MemoryStream extends EventEmitter<StreamEvents> implements WireStre
   resetAndDestroy(): this {
     if (this.destroyed) return this;
     this.markDestroyed();
+    if (this.tcp) this.network.tcp.aborted(this.tcp);
     this.out.ended = true;
     this.out.resetting = true;
     this.network.activate(this.out);
@@ -268,6 +291,7 @@ export class MemoryStream extends EventEmitter<StreamEvents> implements WireStre
   fail(code: string, message: string): void {
     if (this.destroyed) return;
     this.markDestroyed();
+    if (this.tcp) this.network.tcp.failed(this.tcp);
     this.out.drop();
     this.in.drop();
     this.out.ended = true;
@@ -283,6 +307,7 @@ export class MemoryStream extends EventEmitter<StreamEvents> implements WireStre
   /** Gone: give the port back. */
   private markDestroyed(): void {
     this.destroyed = true;
+    if (this.tcp) this.network.tcp.released(this.tcp);
     if (this.ephemeralPort !== null) this.network.releasePort(this.ephemeralPort);
     this.ephemeralPort = null;
   }
@@ -304,6 +329,8 @@ interface ServerEvents {
 export class MemoryServer extends EventEmitter<ServerEvents> implements WireServer {
   private key: string | null = null;
   private info: net.AddressInfo | string | null = null;
+  /** `listen()`'s backlog (Node's default 511), shown by the socket table. */
+  backlog = 511;
 
   constructor(private readonly network: MemoryNetwork) {
     super();
@@ -317,6 +344,7 @@ export class MemoryServer extends EventEmitter<ServerEvents> implements WireServ
     }
     this.key = bound.key;
     this.info = bound.info;
+    this.backlog = options.backlog ?? 511;
     this.network.later(() => this.emit("listening"));
     return this;
   }
@@ -351,6 +379,9 @@ interface Destination {
   readonly label: string;
 }
 
+/** The window of an end no socket reads from (an orphan): a default receive buffer. */
+const DEFAULT_ROOM = 256 * 1024;
+
 /** Linux's default `net.ipv4.ip_local_port_range`. */
 const EPHEMERAL_PORTS: readonly [first: number, last: number] = [32768, 60999];
 
@@ -375,6 +406,15 @@ export class MemoryNetwork implements Wire, Disposable {
   private tasks: (() => void)[] = [];
   private immediate: NodeJS.Immediate | null = null;
   private previous: Wire | null = null;
+  /** The network's clock: capture timestamps, TIME-WAIT (see `memory/clock.ts`). */
+  readonly clock: NetworkClock;
+  /** @internal The TCP state of every stream end (see `memory/tcp-state.ts`). */
+  readonly tcp: TcpStates;
+  /** @internal The sockets above, for the tools (windows, the socket table). */
+  readonly kernel = new KernelView();
+  /** Listeners in the order they listened, with a number each (a Unix listener's made-up inode). */
+  private readonly listening = new Map<MemoryServer, number>();
+  private listenedCount = 0;
   private readonly onImmediate = (): void => {
     this.immediate = null;
     this.step();
@@ -385,6 +425,9 @@ export class MemoryNetwork implements Wire, Disposable {
     this.auto = options.auto ?? true;
     [this.firstPort, this.lastPort] = options.ephemeralPorts ?? EPHEMERAL_PORTS;
     this.nextPort = this.firstPort;
+    this.clock = new NetworkClock(!this.auto, options.stepSeconds);
+    this.tcp = new TcpStates(this.clock, (end) => this.room(end));
+    if (options.timeWait !== undefined) this.tcp.timeWaitSeconds = options.timeWait;
   }
 
   // Wire
@@ -409,6 +452,12 @@ export class MemoryNetwork implements Wire, Disposable {
         stream.localPort = stream.ephemeralPort = port;
       }
     }
+    stream.tcp = this.tcp.connecting(
+      "path" in options ? "u_str" : "tcp",
+      { host: stream.localAddress ?? "", port: stream.localPort ?? 0 },
+      { host: destination.host, port: destination.port },
+    );
+    stream.tcp.stream = stream;
     this.later(() => {
       this.complete(stream, destination);
     });
@@ -479,6 +528,8 @@ export class MemoryNetwork implements Wire, Disposable {
   reset(sock: Socket): void {
     const stream = this.streamOf(sock);
     const peer = stream.out.to;
+    if (stream.tcp) this.tcp.reset(stream.tcp);
+    if (peer?.tcp) this.tcp.reset(peer.tcp);
     stream.fail("ECONNRESET", "read ECONNRESET");
     if (peer !== null && peer !== stream) peer.fail("ECONNRESET", "read ECONNRESET");
   }
@@ -502,6 +553,7 @@ export class MemoryNetwork implements Wire, Disposable {
    * @returns whether anything happened.
    */
   step(): boolean {
+    this.clock.tick();
     let worked = false;
     const tasks = this.tasks;
     if (tasks.length > 0) {
@@ -531,6 +583,95 @@ export class MemoryNetwork implements Wire, Disposable {
     return steps;
   }
 
+  // The tools: a socket table, the clock, captures
+
+  /**
+   * The socket table: one row per socket, with the columns of `ss -tuan` and the fd (see `memory/socket-table.ts`
+   * for what each shows). Ends in TIME-WAIT whose time is over are gone first.
+   */
+  sockets(): SocketRow[] {
+    const listeners: ListenerInfo[] = [];
+    for (const [server, id] of this.listening) {
+      const info = server.address();
+      if (info === null) continue;
+      listeners.push(
+        typeof info === "string"
+          ? { netid: "u_str", host: info, port: 0, backlog: server.backlog, wire: server, id }
+          : {
+              netid: "tcp",
+              host: info.address,
+              port: info.port,
+              backlog: server.backlog,
+              wire: server,
+              id,
+            },
+      );
+    }
+    const ends = this.tcp.all().map((end) => ({
+      end,
+      inFlight: end.stream instanceof MemoryStream ? end.stream.out.bytes : 0,
+    }));
+    return socketRows(listeners, ends, new KernelView());
+  }
+
+  /**
+   * The socket table as `ss -tan` prints it (`{ netids: ["tcp", "u_str"] }`: `ss -txan`, with a Netid column;
+   * `{ processes: true }`: `ss -p`'s Process column, with the fd).
+   */
+  ss(options: SsOptions = {}): string {
+    return formatSs(this.sockets(), options);
+  }
+
+  /**
+   * The TCP ends in TIME-WAIT on local `port` (and `host`, when given), for the rule that refuses to bind such an
+   * address without `SO_REUSEADDR`.
+   */
+  timeWait(port: number, host?: string): readonly TcpEndpoint[] {
+    return this.tcp.timeWait(port, host);
+  }
+
+  /**
+   * Move the network's clock on by `seconds` (TIME-WAIT ends when its time is over).
+   * @throws RangeError when `seconds` is negative.
+   */
+  advance(seconds: number): void {
+    this.clock.advance(seconds);
+  }
+
+  /**
+   * Write every segment the network moves from now on to a pcap file at `path`, until the capture is closed (see
+   * `memory/capture.ts`: `tshark -r path` reads it). One capture at a time.
+   * @throws RuntimeError when a capture is already on; Node's error when the file cannot be made.
+   */
+  capture(path: string): Capture {
+    if (this.tcp.tap !== null) throw new RuntimeError("this MemoryNetwork is already capturing");
+    const capture = new Capture(path, () => {
+      if (this.tcp.tap === capture) this.tcp.tap = null;
+    });
+    this.tcp.tap = capture;
+    return capture;
+  }
+
+  /**
+   * Hand every segment the network moves to `tap` (a capture, see `memory/capture.ts`), or stop with `null`.
+   * @returns the tap that was there before.
+   */
+  tapSegments(tap: SegmentTap | null): SegmentTap | null {
+    const previous = this.tcp.tap;
+    this.tcp.tap = tap;
+    return previous;
+  }
+
+  /** The receive room of `end`, the window it announces: none while its reader stops or its direction is held. */
+  private room(end: TcpEndpoint): number {
+    const stream = end.stream;
+    if (!(stream instanceof MemoryStream)) return 0;
+    if (stream.in.isHeld || (stream.paused && !stream.destroyed)) return 0;
+    const sock = stream.destroyed ? undefined : this.kernel.socketOf(stream);
+    if (sock === undefined) return DEFAULT_ROOM;
+    return Math.max(0, sock.rcvbuf - sock.buffered);
+  }
+
   // Inside the network
 
   /** @internal Note that `pipe` may have something to deliver. */
@@ -557,6 +698,7 @@ export class MemoryNetwork implements Wire, Disposable {
         return nodeError("EADDRINUSE", `listen EADDRINUSE: address already in use ${options.path}`);
       }
       this.listeners.set(key, server);
+      this.listening.set(server, this.listenedCount++);
       return { key, info: options.path };
     }
     const host = options.host ?? "::";
@@ -575,12 +717,15 @@ export class MemoryNetwork implements Wire, Disposable {
     }
     const key = inetKey(host, port);
     this.listeners.set(key, server);
+    this.listening.set(server, this.listenedCount++);
     this.usedPorts.add(port);
     return { key, info: { address: host, family: v6 ? "IPv6" : "IPv4", port } };
   }
 
   /** @internal Free a listener's address. */
   unbind(key: string): void {
+    const server = this.listeners.get(key);
+    if (server !== undefined) this.listening.delete(server);
     this.listeners.delete(key);
     if (!key.startsWith("unix:")) this.releasePort(splitKey(key)[1]);
   }
@@ -622,6 +767,7 @@ export class MemoryNetwork implements Wire, Disposable {
       if (server !== undefined) break;
     }
     if (server === undefined) {
+      if (stream.tcp) this.tcp.refused(stream.tcp);
       stream.fail("ECONNREFUSED", `connect ECONNREFUSED ${destination.label}`);
       return;
     }
@@ -633,7 +779,15 @@ export class MemoryNetwork implements Wire, Disposable {
     accepted.localPort = destination.port;
     accepted.remoteAddress = stream.localAddress;
     accepted.remotePort = stream.localPort;
+    if (stream.tcp) {
+      accepted.tcp = this.tcp.accepted(stream.tcp, {
+        host: destination.host,
+        port: destination.port,
+      });
+      accepted.tcp.stream = accepted;
+    }
     server.emit("connection", accepted);
+    if (stream.tcp) this.tcp.handshake(stream.tcp);
     stream.emit("connect");
     this.activate(stream.out);
     this.activate(stream.in);
@@ -646,6 +800,7 @@ export class MemoryNetwork implements Wire, Disposable {
     if (to.destroyed && pipe.bytes > 0) {
       // Bytes reach a closed socket: its kernel answers with a reset, and the writer's next write fails.
       pipe.drop();
+      if (to.tcp) this.tcp.reset(to.tcp);
       pipe.from?.fail("EPIPE", "write EPIPE");
       return;
     }
@@ -664,15 +819,18 @@ export class MemoryNetwork implements Wire, Disposable {
       const done = write.offset === write.chunk.length;
       if (done) pipe.writes.shift();
       to.emit("data", piece);
+      if (pipe.from?.tcp) this.tcp.data(pipe.from.tcp, piece);
       if (done) write.callback(null);
     } while (limit === Infinity && !to.paused && !to.destroyed);
     if (pipe.writes.length === 0 && pipe.resetting) {
       pipe.resetting = false;
+      if (pipe.from?.tcp) this.tcp.reset(pipe.from.tcp);
       to.fail("ECONNRESET", "read ECONNRESET");
       return;
     }
     if (pipe.writes.length === 0 && pipe.ending && !pipe.ended) {
       pipe.ended = true;
+      if (pipe.from?.tcp) this.tcp.fin(pipe.from.tcp);
       if (!to.destroyed) to.emit("end");
       pipe.from?.sentEnd();
     }

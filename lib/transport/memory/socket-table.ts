@@ -1,0 +1,202 @@
+/**
+ * The memory network's socket table: one row per socket, with the columns of `ss -tuan` (Netid, State, Recv-Q,
+ * Send-Q, Local Address:Port, Peer Address:Port) and the fd, and {@link formatSs} to print it as `ss` does.
+ *
+ * The rules (as Linux's `ss` shows a socket):
+ * - A listener: LISTEN; Recv-Q is its accept queue (connections made, not yet `accept()`ed), Send-Q its backlog.
+ *   Its peer is `0.0.0.0:*` (IPv4) or `[::]:*`; a listener on `::` shows as `*:port`, peer `*:*`.
+ * - A connection end: its TCP state (see `tcp-state.ts`); Recv-Q the bytes received and not yet read, Send-Q the
+ *   bytes sent and not yet delivered. Ends in CLOSED are not shown, nor sockets that are only made or bound.
+ * - The fd is the socket's (`fileno()`), or `null` for a connection not yet accepted and for an orphan (an end whose
+ *   socket was closed and that TCP keeps, as in FIN-WAIT-2 or TIME-WAIT).
+ * - Unix stream sockets (`u_str`) show a path or `*`, and an inode number standing for the socket (ours are made
+ *   up, in creation order); the kernel's Unix sockets have no TCP states: ESTAB or LISTEN.
+ * - Rows come listeners first (in the order they listened), then connection ends oldest first.
+ * @module
+ */
+import * as net from "node:net";
+
+import type { KernelView } from "./kernel-view.ts";
+import type { TcpEndpoint, TcpState } from "./tcp-state.ts";
+
+/** `ss`'s Netid: TCP, UDP, Unix stream, Unix datagram. */
+export type Netid = "tcp" | "udp" | "u_str" | "u_dgr";
+
+/** `ss`'s State: TCP's states, and UNCONN for a datagram socket. */
+export type SocketState = Exclude<TcpState, "CLOSED"> | "UNCONN";
+
+/** One socket, as `ss -tuan` shows it, with its fd. */
+export interface SocketRow {
+  readonly netid: Netid;
+  readonly state: SocketState;
+  /** Listener: its accept queue; else bytes received, not yet read. */
+  readonly recvQ: number;
+  /** Listener: its backlog; else bytes sent, not yet delivered. */
+  readonly sendQ: number;
+  /** `Local Address:Port` as `ss` prints it (`127.0.0.1:65432`, `[::1]:65432`, `*:65432`, `/path 10001`). */
+  readonly local: string;
+  /** `Peer Address:Port` as `ss` prints it (`127.0.0.1:40000`, `0.0.0.0:*`, `* 10002`). */
+  readonly peer: string;
+  /** The socket's fd; `null` when no fd holds it (not yet accepted, or closed and kept by TCP). */
+  readonly fd: number | null;
+}
+
+/** A listener, as the network knows it. */
+export interface ListenerInfo {
+  readonly netid: "tcp" | "u_str";
+  readonly host: string;
+  readonly port: number;
+  readonly backlog: number;
+  /** The wire object the listening socket holds. */
+  readonly wire: unknown;
+  /** A number standing for the socket (Unix: its inode). */
+  readonly id: number;
+}
+
+/** A connection end, as the network knows it. */
+export interface EndInfo {
+  readonly end: TcpEndpoint;
+  /** Bytes sent by this end, not yet delivered. */
+  readonly inFlight: number;
+}
+
+/** Inode numbers of Unix sockets start here (made up, as ours have no inode). */
+const INODE_BASE = 10_000;
+
+/** The table's rows (see the module rules). */
+export function socketRows(
+  listeners: readonly ListenerInfo[],
+  ends: readonly EndInfo[],
+  kernel: KernelView,
+): SocketRow[] {
+  const rows: SocketRow[] = [];
+  for (const listener of listeners) {
+    const sock = kernel.socketOf(listener.wire);
+    const recvQ = sock?.pending.length ?? 0;
+    const fd = sock !== undefined && sock.fd >= 0 ? sock.fd : null;
+    if (listener.netid === "u_str") {
+      const local = `${listener.host} ${INODE_BASE + listener.id}`;
+      rows.push({
+        netid: "u_str",
+        state: "LISTEN",
+        recvQ,
+        sendQ: listener.backlog,
+        local,
+        peer: "* 0",
+        fd,
+      });
+      continue;
+    }
+    const wildcard6 = listener.host === "::";
+    rows.push({
+      netid: "tcp",
+      state: "LISTEN",
+      recvQ,
+      sendQ: listener.backlog,
+      local: wildcard6 ? `*:${listener.port}` : hostPort(listener.host, listener.port),
+      peer: wildcard6 ? "*:*" : net.isIPv6(listener.host) ? "[::]:*" : "0.0.0.0:*",
+      fd,
+    });
+  }
+  for (const { end, inFlight } of ends) {
+    if (end.state === "CLOSED") continue;
+    const sock = end.orphan ? undefined : kernel.socketOf(end.stream);
+    const fd = sock !== undefined && sock.fd >= 0 ? sock.fd : null;
+    const recvQ = sock?.buffered ?? 0;
+    const state: SocketState = end.state;
+    if (end.netid === "u_str") {
+      const peerId = end.peer === null ? 0 : INODE_BASE + end.peer.id + 1000;
+      const local = `${end.local.host === "" ? "*" : end.local.host} ${INODE_BASE + end.id + 1000}`;
+      rows.push({ netid: "u_str", state, recvQ, sendQ: inFlight, local, peer: `* ${peerId}`, fd });
+      continue;
+    }
+    rows.push({
+      netid: "tcp",
+      state,
+      recvQ,
+      sendQ: inFlight,
+      local: hostPort(end.local.host, end.local.port),
+      peer: hostPort(end.remote.host, end.remote.port),
+      fd,
+    });
+  }
+  return rows;
+}
+
+function hostPort(host: string, port: number): string {
+  return net.isIPv6(host) ? `[${host}]:${port}` : `${host}:${port}`;
+}
+
+/** How {@link formatSs} prints. */
+export interface SsOptions {
+  /** Which sockets: `["tcp"]` is `ss -tan` (the default), `["tcp", "u_str"]` `ss -txan`, ... */
+  readonly netids?: readonly Netid[];
+  /** `ss -p`: a Process column with `users:(("node",pid=…,fd=…))`. */
+  readonly processes?: boolean;
+}
+
+/**
+ * The rows as `ss -tan` prints them (with a Netid column when more than TCP is asked for): a header, one line per
+ * socket, addresses right-aligned up to their last `:` (or space) and ports left-aligned after it. Columns are as
+ * wide as their content; `ss` also spreads a wide terminal's spare room over them, so spacing may differ.
+ */
+export function formatSs(rows: readonly SocketRow[], options: SsOptions = {}): string {
+  const netids = options.netids ?? ["tcp"];
+  const shown = rows.filter((row) => netids.includes(row.netid));
+  const withNetid = netids.length > 1 || netids[0] !== "tcp";
+  const table: string[][] = [
+    [
+      ...(withNetid ? ["Netid"] : []),
+      "State",
+      "Recv-Q",
+      "Send-Q",
+      "Local Address",
+      "Port",
+      "Peer Address",
+      "Port",
+      "Process",
+    ],
+  ];
+  for (const row of shown) {
+    const [localAddress, localPort] = split(row.local);
+    const [peerAddress, peerPort] = split(row.peer);
+    const process =
+      options.processes === true && row.fd !== null
+        ? `users:(("node",pid=${globalThis.process.pid},fd=${row.fd}))`
+        : "";
+    table.push([
+      ...(withNetid ? [row.netid] : []),
+      row.state,
+      String(row.recvQ),
+      String(row.sendQ),
+      localAddress,
+      localPort,
+      peerAddress,
+      peerPort,
+      process,
+    ]);
+  }
+  const first = withNetid ? 1 : 0;
+  const widths = (table[0] ?? []).map((_, column) =>
+    Math.max(...table.map((cells) => (cells[column] ?? "").length)),
+  );
+  const lines = table.map((cells, line) => {
+    let out = "";
+    cells.forEach((cell, column) => {
+      const width = widths[column] ?? 0;
+      const k = column - first;
+      if (k === 3 || k === 5) out += cell.padStart(width);
+      else if (k === 4 || k === 6)
+        out += `${shown[line - 1]?.netid === "u_str" ? " " : ":"}${cell.padEnd(width)} `;
+      else out += cell.padEnd(width) + " ";
+    });
+    return out.trimEnd();
+  });
+  return `${lines.join("\n")}\n`;
+}
+
+/** An address and its port: split at the last `:` (Unix: at the space). */
+function split(address: string): [string, string] {
+  const at = address.includes(" ") ? address.lastIndexOf(" ") : address.lastIndexOf(":");
+  return [address.slice(0, at), address.slice(at + 1)];
+}

@@ -9,6 +9,9 @@
  * - A static check is skipped when the project's files are byte for byte those it last passed on (a digest of
  *   every file git does not ignore, with the Node version; see {@link treeDigest}). Tests are never skipped.
  *   `npm test -- --fresh` runs everything.
+ * - Tests that need an external tool this machine lacks (Chromium, python3, tshark) are skipped, and the summary
+ *   says so in one line per tool with its install command (counted from vitest's JSON report; see
+ *   `spec/helpers/tools.ts`). Under `CI=true` they fail instead.
  * - The exit status is 1 when any check failed, else 0.
  *
  * @example
@@ -20,9 +23,11 @@
  */
 import { spawn, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { delimiter, join } from "node:path";
 import { fileURLToPath } from "node:url";
+
+import { inCI, skipLines } from "../spec/helpers/tools.ts";
 
 /** One check: a package.json script. */
 interface Check {
@@ -42,6 +47,9 @@ const CHECKS: readonly Check[] = [
 ];
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
+
+/** vitest's JSON report (vitest.config.ts), read for the tests skipped for want of a tool. */
+const REPORT = join(ROOT, ".vitest-results.json");
 
 /** Where each skippable check records the digest it last passed on. */
 const STAMPS = join(ROOT, "node_modules/.cache/selectors-ts/checks.json");
@@ -158,6 +166,17 @@ function run(check: Check, command: string): Promise<Result> {
   });
 }
 
+/** The summary's lines for tests skipped for want of a tool, from this run's vitest report (none without one). */
+function toolSkips(): string[] {
+  let report: unknown;
+  try {
+    report = JSON.parse(readFileSync(REPORT, "utf8"));
+  } catch {
+    return [];
+  }
+  return skipLines(report);
+}
+
 async function main(): Promise<number> {
   const fresh = process.argv.includes("--fresh");
   const commands = scripts();
@@ -168,6 +187,7 @@ async function main(): Promise<number> {
   const stamps = readStamps();
 
   const pending = new Map<string, Promise<Result>>();
+  rmSync(REPORT, { force: true }); // a report read below is this run's
   for (const check of CHECKS) {
     if (check.live) {
       pending.set(check.script, run(check, commands[check.script] ?? ""));
@@ -212,8 +232,13 @@ async function main(): Promise<number> {
         : `${result.outcome} in ${result.seconds.toFixed(1)} s`;
     console.log(`${result.outcome === "failed" ? "✗" : "✓"} ${result.script.padEnd(13)} ${how}`);
   }
+  const skipped = toolSkips();
+  for (const line of skipped) console.log(`! ${line}`);
+  // Under CI the tests fail by themselves (spec/helpers/needs-tool.ts); this holds if a skip slipped through.
+  const toolsMissing = skipped.length > 0 && inCI();
+  if (toolsMissing) console.log("CI=true: a missing tool fails the run");
   if (failed > 0) console.log(`\n${String(failed)} of ${String(results.length)} checks failed`);
-  return failed > 0 ? 1 : 0;
+  return failed > 0 || toolsMissing ? 1 : 0;
 }
 
 process.exitCode = await main();

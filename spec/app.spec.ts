@@ -32,8 +32,8 @@ import {
   readToEnd,
   readUntilClosed,
 } from "./helpers/ports.ts";
+import { describeNeeding } from "./helpers/needs-tool.ts";
 import {
-  hasPython,
   loadTranscript,
   loadVector,
   maskPorts,
@@ -293,8 +293,6 @@ interface Implementation {
 
 const TS: Implementation = { run: tsDemo };
 const PY: Implementation = { run: pythonPeer };
-
-const noPython = !hasPython();
 
 /**
  * `promise`, or on failure its error followed by what the program under test has printed so far: `printed` is
@@ -1076,7 +1074,7 @@ function requestsAgainst(
 }
 
 describe("5. interop with the Python peers", () => {
-  describe.skipIf(noPython)("Python app-client → our app-server (one server)", () => {
+  describeNeeding("python3", "Python app-client → our app-server (one server)", () => {
     const shared = sharedAppServer(TS);
     requestsAgainst(shared, (args) => pythonPeer("app-client", args));
 
@@ -1085,7 +1083,7 @@ describe("5. interop with the Python peers", () => {
     });
   });
 
-  describe.skipIf(noPython)("our app-client → Python app-server (one server)", () => {
+  describeNeeding("python3", "our app-client → Python app-server (one server)", () => {
     const shared = sharedAppServer(PY);
     requestsAgainst(shared, (args) => tsDemo("app-client", args));
 

@@ -3,21 +3,17 @@
 // Every test runs for each implementation or each (client, server) pair of implementations: our TypeScript
 // demos (demos/*.ts, `tsDemo`) and the Python peers (spec/peers/*.py, written from COURSE.md). The
 // Python-only runs check the tests themselves and the peers against the course's transcripts; the mixed
-// pairs are the interop tests. Runs that need python3 are skipped without it.
+// pairs are the interop tests. Runs that need python3 are skipped visibly without it
+// (`describeNeeding`; under CI=true they fail).
 //
 // Output is compared with spec/fixtures/transcripts after masking ports (maskPorts): servers and clients
 // use an ephemeral port picked by freePort(), and the kernel picks the clients' ports.
 import { describe, expect, it } from "vitest";
 
 import { connectWithRetry, freePort, HOST, readToEnd, waitForListening } from "./helpers/ports.ts";
-import {
-  hasPython,
-  loadTranscript,
-  maskPorts,
-  pythonPeer,
-  tsDemo,
-  type Program,
-} from "./helpers/process.ts";
+import { describeNeeding } from "./helpers/needs-tool.ts";
+import { loadTranscript, maskPorts, pythonPeer, tsDemo, type Program } from "./helpers/process.ts";
+import type { ToolName } from "./helpers/tools.ts";
 
 /** One implementation of the course's programs. */
 interface Implementation {
@@ -43,15 +39,16 @@ const PAIRS: [Implementation, Implementation][] = [
   [PY, PY],
 ];
 
-const noPython = !hasPython();
-const skip = (...impls: Implementation[]): boolean => noPython && impls.some((i) => i.needsPython);
+/** The tools a test of these implementations needs. */
+const needs = (...impls: Implementation[]): ToolName[] =>
+  impls.some((i) => i.needsPython) ? ["python3"] : [];
 
 const pairName = ([client, server]: [Implementation, Implementation]): string =>
   `${client.label} client ↔ ${server.label} server`;
 
 describe("echo-server and echo-client", () => {
   for (const server of IMPLEMENTATIONS) {
-    describe.skipIf(skip(server))(`${server.label} echo-server`, () => {
+    describeNeeding(needs(server), `${server.label} echo-server`, () => {
       it("echoes one connection, prints the transcript's line, exits 0", async () => {
         const port = await freePort();
         const program = server.run("echo-server", [HOST, String(port)]);
@@ -72,7 +69,7 @@ describe("echo-server and echo-client", () => {
 
   for (const pair of PAIRS) {
     const [client, server] = pair;
-    describe.skipIf(skip(client, server))(pairName(pair), () => {
+    describeNeeding(needs(client, server), pairName(pair), () => {
       it("both print their transcripts and exit 0", async () => {
         const port = await freePort();
         const serverProgram = server.run("echo-server", [HOST, String(port)]);
@@ -96,7 +93,7 @@ describe("echo-server and echo-client", () => {
 
 describe("usage lines", () => {
   for (const impl of IMPLEMENTATIONS) {
-    describe.skipIf(skip(impl))(impl.label, () => {
+    describeNeeding(needs(impl), impl.label, () => {
       for (const args of [[], [HOST], [HOST, "1", "extra"]]) {
         it(`multiconn-server with arguments ${JSON.stringify(args)} prints its usage line and exits 1`, async () => {
           const transcript = loadTranscript("multiconn-server-usage");
@@ -154,7 +151,7 @@ describe("multiconn-server Ctrl-C", () => {
   });
 
   for (const impl of IMPLEMENTATIONS) {
-    describe.skipIf(skip(impl))(impl.label, () => {
+    describeNeeding(needs(impl), impl.label, () => {
       it("SIGINT while idle after serving a connection prints the line and exits 0", async () => {
         const { server, port } = await startServer(impl);
         // One connection, opened and closed: once the server prints its `Closing` line it is in its loop.
@@ -253,7 +250,7 @@ describe("multiconn-server and multiconn-client, 2 connections", () => {
 
   for (const pair of PAIRS) {
     const [client, server] = pair;
-    describe.skipIf(skip(client, server))(pairName(pair), () => {
+    describeNeeding(needs(client, server), pairName(pair), () => {
       it("both print their transcripts (up to timing), the server exits 0 on Ctrl-C", async () => {
         const port = await freePort();
         const serverProgram = server.run("multiconn-server", [HOST, String(port)]);

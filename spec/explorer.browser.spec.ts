@@ -1,21 +1,23 @@
-// The --explore page in a real browser: Debian's Chromium, headless, driven by playwright-core, one launch for
-// the whole file. A scripted run: app-server and app-client (search morpheus), each with --explore and
+// The --explore page in a real browser: the machine's Chromium or Chrome (spec/helpers/tools.ts finds it: CHROME_PATH,
+// CHROMIUM_PATH, then PATH, then the macOS application folders; never a downloaded one), headless, driven by
+// playwright-core, one launch for the whole file. Without one the tests are skipped visibly (failing under CI=true). A scripted run: app-server and app-client (search morpheus), each with --explore and
 // --timeline; the timeline's counts are what each page must show.
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 
 import { chromium, type BrowserContext, type Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, expect, it } from "vitest";
 
 import { Explorer } from "../lib/learn/explorer.ts";
 import { DefaultSelector, EVENT_WRITE } from "../lib/python/selectors.ts";
+import { describeNeeding } from "./helpers/needs-tool.ts";
 import { freePort } from "./helpers/ports.ts";
 import { tsDemo, type Exit } from "./helpers/process.ts";
 import { socketPair } from "./helpers/selectors.ts";
+import { findTool } from "./helpers/tools.ts";
 
-const CHROMIUM = "/usr/bin/chromium";
 const CHROMIUM_ARGS = [
   "--headless",
   "--no-sandbox",
@@ -33,23 +35,19 @@ let dir = "";
 let context: BrowserContext | undefined;
 let server: Exit;
 let client: Exit;
-/** Why the browser or the run could not start: each test fails with it (a missing browser is no skip). */
+/** Why the browser or the run could not start: each test fails with it. */
 let setupError: Error | null = null;
 
 function failed(e: unknown): Error {
   return e instanceof Error ? e : new Error(String(e));
 }
 
-/** Launch the browser; it must be Debian's, never a downloaded one. */
+/** Launch the machine's browser (the suite runs only when there is one). */
 async function launch(userDataDir: string): Promise<BrowserContext> {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(
-      `No browser at ${CHROMIUM}: the explorer page is tested in Debian's Chromium. ` +
-        "Install it with `apt-get install -y chromium` (.ci/run does it when it is missing).",
-    );
-  }
+  const executablePath = findTool("chromium");
+  if (executablePath === null) throw new Error("no Chromium found");
   return chromium.launchPersistentContext(userDataDir, {
-    executablePath: CHROMIUM,
+    executablePath,
     headless: true,
     args: CHROMIUM_ARGS,
     viewport: VIEWPORT,
@@ -137,7 +135,7 @@ const PIXELS = `async (base64) => {
   return [canvas.width, canvas.height, inked, colours.size];
 }`;
 
-describe("the --explore page, in Chromium", () => {
+describeNeeding("chromium", "the --explore page, in Chromium", () => {
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), "explorer-browser-"));
     const browser = launch(join(dir, "profile"));

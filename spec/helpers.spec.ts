@@ -1,5 +1,8 @@
 // Sanity tests for the test helpers: spec/helpers/process.ts and spec/helpers/ports.ts.
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:net";
+import { tmpdir } from "node:os";
+import { delimiter, join } from "node:path";
 
 import { describe, expect, it, onTestFinished } from "vitest";
 
@@ -11,8 +14,8 @@ import {
   readToEnd,
   waitForListening,
 } from "./helpers/ports.ts";
+import { describeNeeding } from "./helpers/needs-tool.ts";
 import {
-  hasPython,
   loadTranscript,
   loadVector,
   maskPorts,
@@ -20,6 +23,14 @@ import {
   tsDemo,
   tsProgram,
 } from "./helpers/process.ts";
+import {
+  inCI,
+  installHint,
+  locateTool,
+  missingReason,
+  skipLines,
+  skipMarker,
+} from "./helpers/tools.ts";
 
 /** A node:net server on `port`, closed when the test finishes. Calls `onConnection` for each client. */
 async function listen(
@@ -167,7 +178,7 @@ describe("tsProgram and tsDemo (the build made for the test run)", () => {
   });
 });
 
-describe.skipIf(!hasPython())("spawnProgram with python3", () => {
+describeNeeding("python3", "spawnProgram with python3", () => {
   const script = [
     "import sys",
     "print('first')",
@@ -271,5 +282,122 @@ describe("ports", () => {
   it("waitForListening gives up at its deadline", async () => {
     const port = await freePort();
     await expect(waitForListening(port, 100)).rejects.toThrow(/nothing listened on port/);
+  });
+});
+
+describe("tools (spec/helpers/tools.ts)", () => {
+  /** A fresh folder, deleted when the test finishes. */
+  function folder(): string {
+    const dir = mkdtempSync(join(tmpdir(), "tools-spec-"));
+    onTestFinished(() => {
+      rmSync(dir, { recursive: true, force: true });
+    });
+    return dir;
+  }
+
+  /** An executable shell script at `dir/name` that runs `body`. */
+  function script(dir: string, name: string, body: string): string {
+    mkdirSync(dir, { recursive: true });
+    const path = join(dir, name);
+    writeFileSync(path, `#!/bin/sh\n${body}\n`);
+    chmodSync(path, 0o755);
+    return path;
+  }
+
+  it("finds a browser by CHROME_PATH first, then CHROMIUM_PATH, then its names on PATH in order", () => {
+    const dir = folder();
+    const bin1 = join(dir, "bin1");
+    const bin2 = join(dir, "bin2");
+    const stable = script(bin1, "google-chrome-stable", "exit 0");
+    const browser = script(bin2, "chromium-browser", "exit 0");
+    const PATH = [bin1, bin2].join(delimiter);
+    // chromium-browser comes before google-chrome-stable in the list, whatever PATH's order.
+    expect(locateTool("chromium", { PATH })).toBe(browser);
+    const named = script(dir, "my-chrome", "exit 0");
+    expect(locateTool("chromium", { PATH, CHROMIUM_PATH: stable })).toBe(stable);
+    expect(locateTool("chromium", { PATH, CHROME_PATH: named, CHROMIUM_PATH: stable })).toBe(named);
+    // A variable that names no executable is passed over.
+    expect(locateTool("chromium", { PATH, CHROME_PATH: join(dir, "absent") })).toBe(browser);
+    writeFileSync(join(dir, "not-executable"), "");
+    expect(locateTool("chromium", { PATH, CHROME_PATH: join(dir, "not-executable") })).toBe(
+      browser,
+    );
+    expect(locateTool("chromium", { PATH: bin1, CHROME_PATH: bin2 })).toBe(stable); // a folder is no browser
+  });
+
+  it("finds nothing on an empty PATH, and nothing that SELECTORS_TS_HIDE_TOOLS hides", () => {
+    const dir = folder();
+    const tshark = script(dir, "tshark", "exit 0");
+    expect(locateTool("tshark", { PATH: dir })).toBe(tshark);
+    expect(locateTool("tshark", { PATH: dir, SELECTORS_TS_HIDE_TOOLS: "python3, tshark" })).toBe(
+      null,
+    );
+    expect(locateTool("tshark", { PATH: join(dir, "empty") })).toBe(null);
+    const chrome = script(dir, "chrome", "exit 0");
+    expect(
+      locateTool("chromium", {
+        PATH: dir,
+        CHROME_PATH: chrome,
+        SELECTORS_TS_HIDE_TOOLS: "chromium",
+      }),
+    ).toBe(null);
+  });
+
+  it("python3 is the interpreter's own path, and a python3 that does not run is none", () => {
+    const dir = folder();
+    script(join(dir, "works"), "python3", `echo ${join(dir, "real-python")}`);
+    script(
+      join(dir, "broken"),
+      "python3",
+      "echo 'pyenv: python3: command not found' >&2; exit 127",
+    );
+    expect(locateTool("python3", { PATH: join(dir, "works") })).toBe(join(dir, "real-python"));
+    expect(locateTool("python3", { PATH: join(dir, "broken") })).toBe(null);
+    // The first that runs wins.
+    const both = [join(dir, "broken"), join(dir, "works")].join(delimiter);
+    expect(locateTool("python3", { PATH: both })).toBe(join(dir, "real-python"));
+  });
+
+  it("says how to install each tool, on Debian and on macOS", () => {
+    expect(installHint("chromium", "linux")).toBe("apt-get install chromium, or set CHROME_PATH");
+    expect(installHint("chromium", "darwin")).toBe(
+      "brew install --cask chromium, or set CHROME_PATH",
+    );
+    expect(installHint("python3", "linux")).toBe("apt-get install python3");
+    expect(installHint("tshark", "linux")).toBe("apt-get install tshark");
+    expect(missingReason("chromium")).toMatch(/^no Chromium found \(install: .*CHROME_PATH\)$/);
+  });
+
+  it("CI is CI=true (or any value but false and 0)", () => {
+    expect(inCI({ CI: "true" })).toBe(true);
+    expect(inCI({ CI: "1" })).toBe(true);
+    expect(inCI({ CI: "false" })).toBe(false);
+    expect(inCI({ CI: "0" })).toBe(false);
+    expect(inCI({})).toBe(false);
+  });
+
+  it("the summary counts skipped tests by their marker, one line per tool", () => {
+    const test = (fullName: string, status: string): object => ({ fullName, status });
+    const report = {
+      testResults: [
+        {
+          assertionResults: [
+            test(`the --explore page, in Chromium ${skipMarker("chromium")} one`, "skipped"),
+            test(`the --explore page, in Chromium ${skipMarker("chromium")} two`, "pending"),
+            test(`the --explore page, in Chromium ${skipMarker("chromium")} three`, "skipped"),
+            test(`Python peers ${skipMarker("python3")} only one`, "skipped"),
+            test(`Python peers ${skipMarker("python3")} ran anyway`, "failed"),
+            test("a test skipped for another reason", "skipped"),
+          ],
+        },
+        { assertionResults: [test(`x ${skipMarker("chromium")} four`, "skipped")] },
+      ],
+    };
+    expect(skipLines(report)).toEqual([
+      `skipped 4 browser tests: ${missingReason("chromium")}`,
+      `skipped 1 Python interop test: ${missingReason("python3")}`,
+    ]);
+    expect(skipLines({ testResults: [] })).toEqual([]);
+    expect(skipLines(null)).toEqual([]);
   });
 });

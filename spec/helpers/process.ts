@@ -26,11 +26,13 @@
  * ```
  * @module
  */
-import { spawn, spawnSync } from "node:child_process";
+import { spawn } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 
 import { inject, onTestFinished } from "vitest";
+
+import { findTool } from "./tools.ts";
 
 /** The project's root folder (absolute, with a trailing separator). */
 export const PROJECT_ROOT = fileURLToPath(new URL("../../", import.meta.url));
@@ -401,26 +403,19 @@ export function pythonPeer(
   });
 }
 
-let pythonPath: string | null | undefined;
-
 /**
- * The interpreter that `python3` runs, by its own path (`sys.executable`), asked once per test worker; `null`
- * when there is none. Started by this path, a peer skips what stands between `python3` and it: here a pyenv
- * shim, a shell script that costs more CPU than the interpreter's own start-up (0.08 s against 0.03 s).
+ * The interpreter that `python3` runs, by its own path (`sys.executable`), looked for once per test worker
+ * (`spec/helpers/tools.ts`); `null` when there is none. Started by this path, a peer skips what stands between
+ * `python3` and it: here a pyenv shim, a shell script that costs more CPU than the interpreter's own start-up
+ * (0.08 s against 0.03 s).
  */
 export function pythonExecutable(): string | null {
-  if (pythonPath === undefined) {
-    const asked = spawnSync("python3", ["-c", "import sys; print(sys.executable)"], {
-      encoding: "utf8",
-    });
-    const path = asked.status === 0 ? asked.stdout.trim() : "";
-    pythonPath = path === "" ? null : path;
-  }
-  return pythonPath;
+  return findTool("python3");
 }
 
 /**
- * Whether `python3` runs (checked once, synchronously), for `describe.skipIf(!hasPython())`.
+ * Whether `python3` runs (checked once, synchronously). Tests that need it use `describeNeeding("python3", ...)`
+ * (`spec/helpers/needs-tool.ts`), which skips them visibly without it.
  */
 export function hasPython(): boolean {
   return pythonExecutable() !== null;

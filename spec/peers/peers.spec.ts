@@ -4,11 +4,11 @@
 // they run against each other and against our demos.) The whole file needs python3.
 import { createServer, type Socket } from "node:net";
 
-import { describe, expect, it, onTestFinished } from "vitest";
+import { expect, it, onTestFinished } from "vitest";
 
 import { connectWithRetry, freePort, HOST, readToEnd } from "../helpers/ports.ts";
+import { describeNeeding } from "../helpers/needs-tool.ts";
 import {
-  hasPython,
   loadTranscript,
   loadVector,
   maskPorts,
@@ -37,7 +37,7 @@ async function startAppServer(): Promise<{ server: Program; port: number }> {
   return { server, port };
 }
 
-describe.skipIf(!hasPython())("Python app peers", () => {
+describeNeeding("python3", "Python app peers", () => {
   it("app-client and app-server reproduce the transcripts", async () => {
     const { server, port } = await startAppServer();
     const requests: [string, string][] = [

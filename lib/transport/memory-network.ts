@@ -61,6 +61,18 @@ import {
 } from "./memory/socket-table.ts";
 import { TcpStates, type SegmentTap, type TcpEndpoint } from "./memory/tcp-state.ts";
 
+export { Capture } from "./memory/capture.ts";
+export { NetworkClock } from "./memory/clock.ts";
+export type { Netid, SocketRow, SocketState, SsOptions } from "./memory/socket-table.ts";
+export type {
+  EndAddress,
+  Segment,
+  SegmentTap,
+  StreamNetid,
+  TcpEndpoint,
+  TcpState,
+} from "./memory/tcp-state.ts";
+
 /** Options of a {@link MemoryNetwork}. */
 export interface MemoryNetworkOptions {
   /** Most bytes one delivery hands over, in every direction that sets none of its own (default: no limit). */

@@ -42,6 +42,7 @@ export class Capture implements SegmentTap, Disposable {
    * @throws Error (Node's `ENOENT`, `EACCES`, ...) when the file cannot be made.
    */
   constructor(
+    /** The pcap file. */
     readonly path: string,
     private readonly onClose: () => void = () => undefined,
   ) {

@@ -27,7 +27,9 @@ export type SocketState = Exclude<TcpState, "CLOSED"> | "UNCONN";
 
 /** One socket, as `ss -tuan` shows it, with its fd. */
 export interface SocketRow {
+  /** `tcp`, `udp`, `u_str` or `u_dgr`. */
   readonly netid: Netid;
+  /** The TCP state (`ss`'s names), or UNCONN. */
   readonly state: SocketState;
   /** Listener: its accept queue; else bytes received, not yet read. */
   readonly recvQ: number;
@@ -127,7 +129,7 @@ function hostPort(host: string, port: number): string {
   return net.isIPv6(host) ? `[${host}]:${port}` : `${host}:${port}`;
 }
 
-/** How {@link formatSs} prints. */
+/** How the table is printed (`MemoryNetwork.ss()`). */
 export interface SsOptions {
   /** Which sockets: `["tcp"]` is `ss -tan` (the default), `["tcp", "u_str"]` `ss -txan`, ... */
   readonly netids?: readonly Netid[];

@@ -11,7 +11,8 @@
  *   same step: the sender goes on to FIN-WAIT-2 (or from CLOSING to TIME-WAIT, from LAST-ACK to gone), the
  *   receiver to CLOSE-WAIT (or from FIN-WAIT-1 to CLOSING, from FIN-WAIT-2 to TIME-WAIT).
  * - TIME-WAIT lasts {@link TcpStates.timeWaitSeconds} (60 s, Linux's `TCP_TIMEWAIT_LEN`) on the network's clock;
- *   {@link TcpStates.timeWait} finds the ends in it by port, for a bind rule. Ends expire when looked at.
+ *   {@link TcpStates.timeWait} finds the ends in it by port, for a bind rule. Ends expire when looked at, and when
+ *   a connect begins (so a long run does not keep them all).
  * - A reset (`close()` with unread data, `network.reset()`, bytes that reach a closed end) makes the ends gone
  *   (CLOSED: `ss` shows no row), whatever their state.
  * - An end whose socket is closed stays while TCP still needs it (FIN-WAIT-1/2, LAST-ACK, CLOSING, TIME-WAIT):
@@ -41,7 +42,9 @@ export type StreamNetid = "tcp" | "u_str";
 
 /** Where an end is: a host and port, or (Unix) a path and port 0. */
 export interface EndAddress {
+  /** An IP address, or a Unix path. */
   readonly host: string;
+  /** The port; 0 for a Unix socket. */
   readonly port: number;
 }
 
@@ -63,13 +66,19 @@ export const WINDOW_SHIFT = 7;
 
 /** One segment the network moved, for a capture. */
 export interface Segment {
+  /** The sender. */
   readonly src: EndAddress;
+  /** The receiver. */
   readonly dst: EndAddress;
+  /** TCP flags (FIN 1, SYN 2, RST 4, PSH 8, ACK 16). */
   readonly flags: number;
+  /** Sequence number. */
   readonly seq: number;
+  /** Acknowledgment number (0 without ACK). */
   readonly ack: number;
-  /** The window field as sent (scaled by {@link WINDOW_SHIFT} except in SYNs). */
+  /** The window field as sent: the receive room in bytes, divided by 128 (window scale 7) except in SYNs. */
   readonly window: number;
+  /** The data carried. */
   readonly payload: Uint8Array;
 }
 
@@ -81,7 +90,7 @@ export interface SegmentTap {
 
 /** One end of a stream connection. */
 export class TcpEndpoint {
-  /** Use {@link TcpStates.set} to change it. */
+  /** The state (changed by the network in one place only). */
   state: TcpState = "CLOSED";
   /** The other end, once connected. */
   peer: TcpEndpoint | null = null;
@@ -98,8 +107,11 @@ export class TcpEndpoint {
 
   /** @internal */
   constructor(
+    /** `tcp`, or `u_str` for a Unix stream. */
     readonly netid: StreamNetid,
+    /** This end's address. */
     readonly local: EndAddress,
+    /** The peer's address. */
     public remote: EndAddress,
     /** Creation order: rows list ends in it. */
     readonly id: number,
@@ -121,6 +133,8 @@ export class TcpStates {
   /** Hears every segment (a capture), or `null`. */
   tap: SegmentTap | null = null;
   private readonly ends = new Set<TcpEndpoint>();
+  /** Ends that entered TIME-WAIT, in that order (so, by when it ends): expired from the front. */
+  private timeWaits: TcpEndpoint[] = [];
   private made = 0;
 
   /**
@@ -138,7 +152,10 @@ export class TcpStates {
     end.state = state;
     if (state === "CLOSED") this.ends.delete(end);
     else this.ends.add(end);
-    if (state === "TIME-WAIT") end.timeWaitEnds = this.clock.now() + this.timeWaitSeconds;
+    if (state === "TIME-WAIT") {
+      end.timeWaitEnds = this.clock.now() + this.timeWaitSeconds;
+      this.timeWaits.push(end);
+    }
   }
 
   /** The ends there are (TIME-WAIT ones that are over are dropped first), oldest first. */
@@ -161,17 +178,26 @@ export class TcpStates {
     return found;
   }
 
+  /** Drop the TIME-WAIT ends whose time is over (from the front of {@link timeWaits}: O(1) when none is). */
   private expire(): void {
+    const waits = this.timeWaits;
+    if (waits.length === 0) return;
     const now = this.clock.now();
-    for (const end of this.ends) {
-      if (end.state === "TIME-WAIT" && end.timeWaitEnds <= now) this.set(end, "CLOSED");
+    let done = 0;
+    for (const end of waits) {
+      // (timeWaitSeconds may have changed: an end due later stops the sweep, and waits for a later one.)
+      if (end.state === "TIME-WAIT" && end.timeWaitEnds > now) break;
+      if (end.state === "TIME-WAIT") this.set(end, "CLOSED");
+      done++;
     }
+    if (done > 0) this.timeWaits = done === waits.length ? [] : waits.slice(done);
   }
 
   // The network's events
 
   /** A connect begins: a new end in SYN-SENT (a Unix one is ESTAB once connected, nothing before). */
   connecting(netid: StreamNetid, local: EndAddress, remote: EndAddress): TcpEndpoint {
+    this.expire();
     const end = new TcpEndpoint(netid, local, remote, this.made++);
     if (netid === "tcp") this.set(end, "SYN-SENT");
     return end;

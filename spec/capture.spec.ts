@@ -165,6 +165,12 @@ describeNeeding("tshark", "captures read back with tshark", () => {
       ["126", "binary/custom-client-binary-type", "5", ""],
       ["127", "binary/custom-server-binary-type", "32", ""],
     ]);
+    // docs/GUIDE.md shows the first request as tshark -O course shows it.
+    const guide = readFileSync(new URL("../docs/GUIDE.md", import.meta.url), "utf8");
+    const shown = tshark(["-r", path, "-Y", "frame.number==4", "-O", "course"]).stdout;
+    const block = shown.slice(shown.indexOf("Internet Protocol Version 4")).trimEnd();
+    expect(block.split("\n")).toHaveLength(10);
+    expect(guide).toContain(`\`\`\`text\n${block}\n\`\`\``);
     const binary = fields(path, ["course.content"], "course.content");
     expect(binary.map(([hex]) => Buffer.from(hex ?? "", "hex").toString())).toEqual([
       "findx",

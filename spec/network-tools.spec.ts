@@ -4,6 +4,7 @@
  * the table's columns. Captures and the dissector are in spec/capture.spec.ts.
  */
 import { spawnSync } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 
 import { describe, expect, it, onTestFinished } from "vitest";
@@ -414,5 +415,38 @@ describe("the socket table's columns", () => {
     for (const sock of [client, unix, L6, U]) sock.close();
     settle(net);
     expect(net.sockets()).toEqual([]);
+  });
+});
+
+describe("docs/GUIDE.md's ss outputs", () => {
+  it("are what network.ss() prints at each stage of the echo exchange", async () => {
+    const guide = readFileSync(new URL("../docs/GUIDE.md", import.meta.url), "utf8");
+    const net = network({ auto: false });
+    const s = net.socket();
+    s.bind(["127.0.0.1", 65432]);
+    const listening = s.listen();
+    settle(net);
+    await listening;
+    const client = net.socket().setblocking(false);
+    client.connectEx(["127.0.0.1", 65432]);
+    settle(net);
+    const shown = [net.ss()];
+    const [conn] = s.setblocking(false).accept();
+    const server = conn.setblocking(false);
+    client.send(Buffer.from("Hello, world"));
+    settle(net);
+    shown.push(net.ss());
+    server.send(server.recv(1024));
+    settle(net);
+    expect(client.recv(1024).toString()).toBe("Hello, world");
+    client.close();
+    settle(net);
+    shown.push(net.ss());
+    expect(server.recv(1024).length).toBe(0);
+    server.close();
+    settle(net);
+    shown.push(net.ss());
+    s.close();
+    for (const output of shown) expect(guide).toContain(`\`\`\`text\n${output}\`\`\``);
   });
 });

@@ -271,6 +271,33 @@ describeNeeding("tshark", "captures read back with tshark", () => {
     for (const sock of [client, server, refused]) sock.close();
   });
 
+  it("datagrams handed to the network's UDP hook are captured as UDP with good checksums", () => {
+    const net = new MemoryNetwork({ auto: false });
+    const path = file("udp.pcap");
+    const capture = net.capture(path);
+    net.datagramDelivered(
+      { host: "127.0.0.1", port: 40000 },
+      { host: "127.0.0.1", port: 9999 },
+      Buffer.from("ping"),
+    );
+    net.datagramDelivered(
+      { host: "::1", port: 9999 },
+      { host: "::1", port: 40000 },
+      Buffer.from("pong!"),
+    );
+    capture.close();
+    const rows = fields(
+      path,
+      ["udp.srcport", "udp.dstport", "udp.length", "data.data", "udp.checksum.status"],
+      undefined,
+      ["-o", "udp.check_checksum:TRUE"],
+    );
+    expect(rows).toEqual([
+      ["40000", "9999", "12", Buffer.from("ping").toString("hex"), "1"],
+      ["9999", "40000", "13", Buffer.from("pong!").toString("hex"), "1"],
+    ]);
+  });
+
   it("the dissector notes a malformed frame (expert info, group Malformed) and decodes the good one before it", async () => {
     const net = new MemoryNetwork({ auto: false });
     const path = file("malformed.pcap");

@@ -59,7 +59,12 @@ import {
   type SocketRow,
   type SsOptions,
 } from "./memory/socket-table.ts";
-import { TcpStates, type SegmentTap, type TcpEndpoint } from "./memory/tcp-state.ts";
+import {
+  TcpStates,
+  type EndAddress,
+  type SegmentTap,
+  type TcpEndpoint,
+} from "./memory/tcp-state.ts";
 
 export { Capture } from "./memory/capture.ts";
 export { NetworkClock } from "./memory/clock.ts";
@@ -672,6 +677,14 @@ export class MemoryNetwork implements Wire, Disposable {
     const previous = this.tcp.tap;
     this.tcp.tap = tap;
     return previous;
+  }
+
+  /**
+   * @internal The hook for datagram sockets (UDP): a datagram from `src` to `dst` was delivered. A capture writes
+   * it; with none on, this costs one check.
+   */
+  datagramDelivered(src: EndAddress, dst: EndAddress, payload: Uint8Array): void {
+    if (this.tcp.tap !== null) this.tcp.tap.datagram(src, dst, payload, this.clock.now());
   }
 
   /** The receive room of `end`, the window it announces: none while its reader stops or its direction is held. */

@@ -88,8 +88,14 @@ export function expertInfos(file: string, extra: readonly string[] = []): string
 }
 
 /** `-T fields -e ...` of `file`: one array of values per packet. */
-export function fields(file: string, names: readonly string[], filter?: string): string[][] {
+export function fields(
+  file: string,
+  names: readonly string[],
+  filter?: string,
+  extra: readonly string[] = [],
+): string[][] {
   const { stdout } = tshark([
+    ...extra,
     "-r",
     file,
     ...(filter === undefined ? [] : ["-Y", filter]),

@@ -11,7 +11,8 @@
  * - Timestamps come from the network's clock: with `{ auto: false }` a run gives the same file every time.
  * - Records are kept in memory and written at the end of the current turn (a microtask), when 1 MiB is waiting,
  *   and at {@link Capture.close}. Close the capture before reading the file.
- * - Datagrams (UDP) go in through {@link Capture.datagram}: a UDP wire calls it for each datagram it delivers.
+ * - Datagrams (UDP) go in through {@link Capture.datagram}: the memory network's datagram sockets call
+ *   `network.datagramDelivered(src, dst, payload)` for each datagram they deliver, which hands it on.
  * @module
  */
 import { closeSync, openSync, writeSync } from "node:fs";

@@ -82,10 +82,12 @@ export interface Segment {
   readonly payload: Uint8Array;
 }
 
-/** Hears every segment (a capture). */
+/** Hears every segment and datagram (a capture). */
 export interface SegmentTap {
   /** `segment` was moved at `time` (seconds on the network's clock). */
   segment(segment: Segment, time: number): void;
+  /** A UDP datagram from `src` to `dst` was delivered at `time` (seconds on the network's clock). */
+  datagram(src: EndAddress, dst: EndAddress, payload: Uint8Array, time: number): void;
 }
 
 /** One end of a stream connection. */

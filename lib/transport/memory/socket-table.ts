@@ -1,6 +1,7 @@
 /**
  * The memory network's socket table: one row per socket, with the columns of `ss -tuan` (Netid, State, Recv-Q,
- * Send-Q, Local Address:Port, Peer Address:Port) and the fd, and {@link formatSs} to print it as `ss` does.
+ * Send-Q, Local Address:Port, Peer Address:Port) and the fd, and {@link formatSs} to print it as `ss` does (space
+ * for space, as into a pipe: checked against Linux's `ss` in spec/network-tools.spec.ts).
  *
  * The rules (as Linux's `ss` shows a socket):
  * - A listener: LISTEN; Recv-Q is its accept queue (connections made, not yet `accept()`ed), Send-Q its backlog.
@@ -137,68 +138,81 @@ export interface SsOptions {
   readonly processes?: boolean;
 }
 
+/** One column of `ss`'s output: its header, alignment and left delimiter (iproute2's `misc/ss.c`). */
+interface Column {
+  readonly header: string;
+  readonly right: boolean;
+  readonly delimiter: string;
+}
+
+const NETID: Column = { header: "Netid", right: false, delimiter: "" };
+/** The columns after Netid, in order; the last, empty one holds `ss -e`'s details (never ours). */
+const COLUMNS: readonly Column[] = [
+  { header: "State", right: false, delimiter: " " },
+  { header: "Recv-Q", right: false, delimiter: " " },
+  { header: "Send-Q", right: false, delimiter: " " },
+  { header: "Local Address:", right: true, delimiter: " " },
+  { header: "Port", right: false, delimiter: "" },
+  { header: "Peer Address:", right: true, delimiter: " " },
+  { header: "Port", right: false, delimiter: "" },
+  { header: "Process", right: false, delimiter: "" },
+  { header: "", right: false, delimiter: "" },
+];
+
 /**
- * The rows as `ss -tan` prints them (with a Netid column when more than TCP is asked for): a header, one line per
- * socket, addresses right-aligned up to their last `:` (or space) and ports left-aligned after it. Columns are as
- * wide as their content; `ss` also spreads a wide terminal's spare room over them, so spacing may differ.
+ * The rows as `ss -tan` prints them into a pipe (with a Netid column when more than TCP is asked for), space for
+ * space: each column as wide as its widest field (header included) plus its left delimiter, addresses (with their
+ * `:`) right-aligned, ports left-aligned, queues printed `%-6d`, and rows padded to the end of the Process column.
+ * (On a terminal `ss` also spreads the screen's spare width over the columns.)
  */
 export function formatSs(rows: readonly SocketRow[], options: SsOptions = {}): string {
   const netids = options.netids ?? ["tcp"];
   const shown = rows.filter((row) => netids.includes(row.netid));
   const withNetid = netids.length > 1 || netids[0] !== "tcp";
-  const table: string[][] = [
-    [
-      ...(withNetid ? ["Netid"] : []),
-      "State",
-      "Recv-Q",
-      "Send-Q",
-      "Local Address",
-      "Port",
-      "Peer Address",
-      "Port",
-      "Process",
-    ],
-  ];
+  const columns = withNetid ? [NETID, ...COLUMNS] : COLUMNS;
+  const lines: string[][] = [columns.map((column) => column.header)];
   for (const row of shown) {
-    const [localAddress, localPort] = split(row.local);
-    const [peerAddress, peerPort] = split(row.peer);
+    const unix = row.netid === "u_str" || row.netid === "u_dgr";
+    const [localAddress, localPort] = split(row.local, unix);
+    const [peerAddress, peerPort] = split(row.peer, unix);
     const process =
       options.processes === true && row.fd !== null
-        ? `users:(("node",pid=${globalThis.process.pid},fd=${row.fd}))`
+        ? ` users:(("node",pid=${globalThis.process.pid},fd=${row.fd}))`
         : "";
-    table.push([
+    lines.push([
       ...(withNetid ? [row.netid] : []),
       row.state,
-      String(row.recvQ),
-      String(row.sendQ),
+      String(row.recvQ).padEnd(6),
+      String(row.sendQ).padEnd(6),
       localAddress,
       localPort,
       peerAddress,
       peerPort,
       process,
+      "",
     ]);
   }
-  const first = withNetid ? 1 : 0;
-  const widths = (table[0] ?? []).map((_, column) =>
-    Math.max(...table.map((cells) => (cells[column] ?? "").length)),
-  );
-  const lines = table.map((cells, line) => {
-    let out = "";
-    cells.forEach((cell, column) => {
-      const width = widths[column] ?? 0;
-      const k = column - first;
-      if (k === 3 || k === 5) out += cell.padStart(width);
-      else if (k === 4 || k === 6)
-        out += `${shown[line - 1]?.netid === "u_str" ? " " : ":"}${cell.padEnd(width)} `;
-      else out += cell.padEnd(width) + " ";
-    });
-    return out.trimEnd();
+  const widths = columns.map((column, i) => {
+    const longest = Math.max(...lines.map((fields) => (fields[i] ?? "").length));
+    return i > 0 && longest > 0 ? longest + column.delimiter.length : longest;
   });
-  return `${lines.join("\n")}\n`;
+  const out = lines.map((fields) => {
+    let line = "";
+    fields.forEach((field, i) => {
+      const column = columns[i] ?? NETID;
+      const width = widths[i] ?? 0;
+      const delimiter = i > 0 ? column.delimiter : "";
+      const used = delimiter.length + field.length;
+      const pad = " ".repeat(Math.max(0, width - used));
+      line += column.right ? delimiter + pad + field : delimiter + field + pad;
+    });
+    return line;
+  });
+  return `${out.join("\n")}\n`;
 }
 
-/** An address and its port: split at the last `:` (Unix: at the space). */
-function split(address: string): [string, string] {
-  const at = address.includes(" ") ? address.lastIndexOf(" ") : address.lastIndexOf(":");
-  return [address.slice(0, at), address.slice(at + 1)];
+/** An address and its port as `ss` prints them: the address keeps its delimiter (`127.0.0.1:`, Unix `/path `). */
+function split(address: string, unix: boolean): [string, string] {
+  const at = address.lastIndexOf(unix ? " " : ":");
+  return [address.slice(0, at + 1), address.slice(at + 1)];
 }

@@ -8,8 +8,9 @@
 --
 -- Rules:
 -- * Frames are found on the TCP port of the preference `course.port` (65432, the course's port), on any port given
---   with Decode As (`tshark -d tcp.port==N,course`), and by a heuristic on a segment that starts with a frame's
---   first 3 bytes (a length, then `{`).
+--   with Decode As (`tshark -d tcp.port==N,course`), and by a heuristic on a segment that starts with a whole frame
+--   header (a length, then a JSON object with the four keys): a stream split into smaller segments on another port
+--   needs Decode As.
 -- * A frame split over segments (even one byte per segment) is reassembled (pinfo.desegment_offset/len); several
 --   frames in one segment are each shown.
 -- * A malformed frame (header length 0, a header that is not a JSON object of the four keys, a content-length that
@@ -227,13 +228,17 @@ function course.prefs_changed()
   end
 end
 
--- A segment that starts a conversation's stream with a plausible frame start: a header length, then "{".
+-- A segment that starts with a whole frame header: a length, then that many bytes of a JSON object with the four
+-- keys. Then the whole conversation is the course's protocol.
 local function heuristic(tvb, pinfo, tree)
   if tvb:len() < 3 then return false end
   local hdrlen = tvb(0, 2):uint()
-  if hdrlen == 0 or tvb(2, 1):uint() ~= 0x7b then return false end
-  local header = tvb:len() >= 2 + hdrlen and parse_header(tvb(2, hdrlen):raw())
-  if tvb:len() >= 2 + hdrlen and not (header and header["content-length"] ~= nil) then return false end
+  if hdrlen == 0 or tvb(2, 1):uint() ~= 0x7b or tvb:len() < 2 + hdrlen then return false end
+  local header = parse_header(tvb(2, hdrlen):raw())
+  if not header then return false end
+  for _, key in ipairs(REQUIRED) do
+    if header[key] == nil then return false end
+  end
   pinfo.conversation = course
   course.dissector(tvb, pinfo, tree)
   return true

@@ -33,6 +33,9 @@ function file(name: string): string {
   return join(dir, `${++files}-${name}`);
 }
 
+/** tshark takes a second or more to start, more on a busy machine: a test that runs it several times gets time. */
+const TSHARK_TIMEOUT = 120_000;
+
 /** The guided tour's requests (demos/demo.ts). */
 const REQUESTS: readonly [string, string][] = [
   ["search", "morpheus"],
@@ -120,75 +123,87 @@ describe("captures without tshark", () => {
 });
 
 describeNeeding("tshark", "captures read back with tshark", () => {
-  it("the tour: read with no warning, no malformed packet or bad checksum, streams follow to the bytes sent", async () => {
-    const { path, client, server, responses } = await tour();
-    expect(responses).toHaveLength(5);
-    const read = tshark(["-r", path]);
-    expect(read.stderr).toBe("");
-    expect(read.status).toBe(0);
-    expect(expertInfos(path).filter((line) => /^(Errors|Warns)/.test(line))).toEqual([]);
-    const requests = sentBytes(client);
-    const answers = sentBytes(server);
-    expect(requests).toHaveLength(5);
-    expect(answers).toHaveLength(5);
-    expect(followTcp(path, [0, 1, 2, 3, 4])).toEqual(
-      requests.map((request, i) => [request, answers[i]]),
-    );
-  });
+  it(
+    "the tour: read with no warning, no malformed packet or bad checksum, streams follow to the bytes sent",
+    async () => {
+      const { path, client, server, responses } = await tour();
+      expect(responses).toHaveLength(5);
+      const read = tshark(["-r", path]);
+      expect(read.stderr).toBe("");
+      expect(read.status).toBe(0);
+      expect(expertInfos(path).filter((line) => /^(Errors|Warns)/.test(line))).toEqual([]);
+      const requests = sentBytes(client);
+      const answers = sentBytes(server);
+      expect(requests).toHaveLength(5);
+      expect(answers).toHaveLength(5);
+      expect(followTcp(path, [0, 1, 2, 3, 4])).toEqual(
+        requests.map((request, i) => [request, answers[i]]),
+      );
+    },
+    TSHARK_TIMEOUT,
+  );
 
-  it("the dissector decodes every request and response of the tour, with content as JSON text or binary", async () => {
-    const { path } = await tour();
-    const decoded = fields(
-      path,
-      [
-        "course.header_length",
-        "course.content_type",
-        "course.content_length",
-        "course.content_text",
-      ],
-      "course",
-    );
-    expect(decoded).toEqual([
-      ["103", "text/json", "41", '{"action": "search", "value": "morpheus"}'],
-      ["103", "text/json", "43", '{"result": "Follow the white rabbit. \u{1f430}"}'],
-      ["103", "text/json", "37", '{"action": "search", "value": "ring"}'],
-      [
-        "103",
-        "text/json",
-        "60",
-        '{"result": "In the caves beneath the Misty Mountains. \u{1f48d}"}',
-      ],
-      ["103", "text/json", "37", '{"action": "search", "value": "\u{1f436}"}'],
-      ["103", "text/json", "37", '{"result": "\u{1f43e} Playing ball! \u{1f3d0}"}'],
-      ["103", "text/json", "36", '{"action": "search", "value": "neo"}'],
-      ["103", "text/json", "33", '{"result": "No match for \'neo\'."}'],
-      ["126", "binary/custom-client-binary-type", "5", ""],
-      ["127", "binary/custom-server-binary-type", "32", ""],
-    ]);
-    // docs/GUIDE.md shows the first request as tshark -O course shows it.
-    const guide = readFileSync(new URL("../docs/GUIDE.md", import.meta.url), "utf8");
-    const shown = tshark(["-r", path, "-Y", "frame.number==4", "-O", "course"]).stdout;
-    const block = shown.slice(shown.indexOf("Internet Protocol Version 4")).trimEnd();
-    expect(block.split("\n")).toHaveLength(10);
-    expect(guide).toContain(`\`\`\`text\n${block}\n\`\`\``);
-    const binary = fields(path, ["course.content"], "course.content");
-    expect(binary.map(([hex]) => Buffer.from(hex ?? "", "hex").toString())).toEqual([
-      "findx",
-      "First 10 bytes of request: findx",
-    ]);
-  });
+  it(
+    "the dissector decodes every request and response of the tour, with content as JSON text or binary",
+    async () => {
+      const { path } = await tour();
+      const decoded = fields(
+        path,
+        [
+          "course.header_length",
+          "course.content_type",
+          "course.content_length",
+          "course.content_text",
+        ],
+        "course",
+      );
+      expect(decoded).toEqual([
+        ["103", "text/json", "41", '{"action": "search", "value": "morpheus"}'],
+        ["103", "text/json", "43", '{"result": "Follow the white rabbit. \u{1f430}"}'],
+        ["103", "text/json", "37", '{"action": "search", "value": "ring"}'],
+        [
+          "103",
+          "text/json",
+          "60",
+          '{"result": "In the caves beneath the Misty Mountains. \u{1f48d}"}',
+        ],
+        ["103", "text/json", "37", '{"action": "search", "value": "\u{1f436}"}'],
+        ["103", "text/json", "37", '{"result": "\u{1f43e} Playing ball! \u{1f3d0}"}'],
+        ["103", "text/json", "36", '{"action": "search", "value": "neo"}'],
+        ["103", "text/json", "33", '{"result": "No match for \'neo\'."}'],
+        ["126", "binary/custom-client-binary-type", "5", ""],
+        ["127", "binary/custom-server-binary-type", "32", ""],
+      ]);
+      // docs/GUIDE.md shows the first request as tshark -O course shows it.
+      const guide = readFileSync(new URL("../docs/GUIDE.md", import.meta.url), "utf8");
+      const shown = tshark(["-r", path, "-Y", "frame.number==4", "-O", "course"]).stdout;
+      const block = shown.slice(shown.indexOf("Internet Protocol Version 4")).trimEnd();
+      expect(block.split("\n")).toHaveLength(10);
+      expect(guide).toContain(`\`\`\`text\n${block}\n\`\`\``);
+      const binary = fields(path, ["course.content"], "course.content");
+      expect(binary.map(([hex]) => Buffer.from(hex ?? "", "hex").toString())).toEqual([
+        "findx",
+        "First 10 bytes of request: findx",
+      ]);
+    },
+    TSHARK_TIMEOUT,
+  );
 
-  it("chunkSize 1: one byte per segment, and the dissector reassembles every frame", async () => {
-    const whole = await tour();
-    const { path, client } = await tour(1);
-    const lengths = new Set(fields(path, ["tcp.len"], "tcp.len > 0").map(([len]) => len));
-    expect(lengths).toEqual(new Set(["1"]));
-    expect(fields(path, ["course.content_text"], "course")).toEqual(
-      fields(whole.path, ["course.content_text"], "course"),
-    );
-    expect(followTcp(path, [0])[0]?.[0]).toEqual(sentBytes(client)[0]);
-    expect(expertInfos(path).filter((line) => /^(Errors|Warns)/.test(line))).toEqual([]);
-  });
+  it(
+    "chunkSize 1: one byte per segment, and the dissector reassembles every frame",
+    async () => {
+      const whole = await tour();
+      const { path, client } = await tour(1);
+      const lengths = new Set(fields(path, ["tcp.len"], "tcp.len > 0").map(([len]) => len));
+      expect(lengths).toEqual(new Set(["1"]));
+      expect(fields(path, ["course.content_text"], "course")).toEqual(
+        fields(whole.path, ["course.content_text"], "course"),
+      );
+      expect(followTcp(path, [0])[0]?.[0]).toEqual(sentBytes(client)[0]);
+      expect(expertInfos(path).filter((line) => /^(Errors|Warns)/.test(line))).toEqual([]);
+    },
+    TSHARK_TIMEOUT,
+  );
 
   /** A connected pair on `net` (auto: false), listener on 65432. */
   async function pair(
@@ -211,115 +226,131 @@ describeNeeding("tshark", "captures read back with tshark", () => {
     return [client, server.setblocking(false)];
   }
 
-  it("a held direction shows as a zero window, its release as a window update; then the data flows", async () => {
-    const net = new MemoryNetwork({ auto: false });
-    const path = file("window.pcap");
-    const capture = net.capture(path);
-    const [client, server] = await pair(net);
-    net.outgoing(client).hold();
-    client.send(Buffer.from("held"));
-    flushQueued(true);
-    net.settle();
-    net.outgoing(client).release();
-    net.settle();
-    expect(server.recv(10).toString()).toBe("held");
-    capture.close();
-    const rows = fields(path, ["tcp.srcport", "tcp.window_size_value", "tcp.len"]);
-    // Handshake (3), the server's zero window, its update, the data, its ACK.
-    expect(rows.slice(3)).toEqual([
-      ["65432", "0", "0"],
-      ["65432", "2048", "0"],
-      [expect.any(String), "2048", "4"],
-      ["65432", "2047", "0"],
-    ]);
-    expect(fields(path, ["frame.number"], "tcp.analysis.zero_window")).toEqual([["4"]]);
-    expect(fields(path, ["frame.number"], "tcp.analysis.window_update")).toEqual([["5"]]);
-    client.close();
-    server.close();
-  });
+  it(
+    "a held direction shows as a zero window, its release as a window update; then the data flows",
+    async () => {
+      const net = new MemoryNetwork({ auto: false });
+      const path = file("window.pcap");
+      const capture = net.capture(path);
+      const [client, server] = await pair(net);
+      net.outgoing(client).hold();
+      client.send(Buffer.from("held"));
+      flushQueued(true);
+      net.settle();
+      net.outgoing(client).release();
+      net.settle();
+      expect(server.recv(10).toString()).toBe("held");
+      capture.close();
+      const rows = fields(path, ["tcp.srcport", "tcp.window_size_value", "tcp.len"]);
+      // Handshake (3), the server's zero window, its update, the data, its ACK.
+      expect(rows.slice(3)).toEqual([
+        ["65432", "0", "0"],
+        ["65432", "2048", "0"],
+        [expect.any(String), "2048", "4"],
+        ["65432", "2047", "0"],
+      ]);
+      expect(fields(path, ["frame.number"], "tcp.analysis.zero_window")).toEqual([["4"]]);
+      expect(fields(path, ["frame.number"], "tcp.analysis.window_update")).toEqual([["5"]]);
+      client.close();
+      server.close();
+    },
+    TSHARK_TIMEOUT,
+  );
 
-  it("reset() and a refused connect show as RST; IPv6 segments have good checksums", async () => {
-    const net = new MemoryNetwork({ auto: false });
-    const path = file("rst.pcap");
-    const capture = net.capture(path);
-    const [client, server] = await pair(net, socket.AF_INET6);
-    client.send(Buffer.from("v6"));
-    flushQueued(true);
-    net.settle();
-    net.reset(client);
-    net.settle();
-    const refused = net.socket().setblocking(false);
-    refused.connectEx(["127.0.0.1", 9]);
-    net.settle();
-    capture.close();
-    const flags = fields(path, ["ipv6.src", "ip.src", "tcp.srcport", "tcp.flags"]).map((row) =>
-      row.filter((cell) => cell !== "").join(" "),
-    );
-    expect(flags).toEqual([
-      "::1 32768 0x0002", // SYN
-      "::1 65432 0x0012", // SYN-ACK
-      "::1 32768 0x0010", // ACK
-      "::1 32768 0x0018", // PSH-ACK, 2 bytes
-      "::1 65432 0x0010",
-      "::1 32768 0x0014", // RST-ACK both ways: reset() breaks the connection on the way
-      "::1 65432 0x0014",
-      "127.0.0.1 32769 0x0002", // a connect to a port nobody listens on: SYN, then RST-ACK
-      "127.0.0.1 9 0x0014",
-    ]);
-    expect(tshark(["-r", path]).stderr).toBe("");
-    expect(expertInfos(path).filter((line) => line.startsWith("Errors"))).toEqual([]);
-    for (const sock of [client, server, refused]) sock.close();
-  });
+  it(
+    "reset() and a refused connect show as RST; IPv6 segments have good checksums",
+    async () => {
+      const net = new MemoryNetwork({ auto: false });
+      const path = file("rst.pcap");
+      const capture = net.capture(path);
+      const [client, server] = await pair(net, socket.AF_INET6);
+      client.send(Buffer.from("v6"));
+      flushQueued(true);
+      net.settle();
+      net.reset(client);
+      net.settle();
+      const refused = net.socket().setblocking(false);
+      refused.connectEx(["127.0.0.1", 9]);
+      net.settle();
+      capture.close();
+      const flags = fields(path, ["ipv6.src", "ip.src", "tcp.srcport", "tcp.flags"]).map((row) =>
+        row.filter((cell) => cell !== "").join(" "),
+      );
+      expect(flags).toEqual([
+        "::1 32768 0x0002", // SYN
+        "::1 65432 0x0012", // SYN-ACK
+        "::1 32768 0x0010", // ACK
+        "::1 32768 0x0018", // PSH-ACK, 2 bytes
+        "::1 65432 0x0010",
+        "::1 32768 0x0014", // RST-ACK both ways: reset() breaks the connection on the way
+        "::1 65432 0x0014",
+        "127.0.0.1 32769 0x0002", // a connect to a port nobody listens on: SYN, then RST-ACK
+        "127.0.0.1 9 0x0014",
+      ]);
+      expect(tshark(["-r", path]).stderr).toBe("");
+      expect(expertInfos(path).filter((line) => line.startsWith("Errors"))).toEqual([]);
+      for (const sock of [client, server, refused]) sock.close();
+    },
+    TSHARK_TIMEOUT,
+  );
 
-  it("datagrams handed to the network's UDP hook are captured as UDP with good checksums", () => {
-    const net = new MemoryNetwork({ auto: false });
-    const path = file("udp.pcap");
-    const capture = net.capture(path);
-    net.datagramDelivered(
-      { host: "127.0.0.1", port: 40000 },
-      { host: "127.0.0.1", port: 9999 },
-      Buffer.from("ping"),
-    );
-    net.datagramDelivered(
-      { host: "::1", port: 9999 },
-      { host: "::1", port: 40000 },
-      Buffer.from("pong!"),
-    );
-    capture.close();
-    const rows = fields(
-      path,
-      ["udp.srcport", "udp.dstport", "udp.length", "data.data", "udp.checksum.status"],
-      undefined,
-      ["-o", "udp.check_checksum:TRUE"],
-    );
-    expect(rows).toEqual([
-      ["40000", "9999", "12", Buffer.from("ping").toString("hex"), "1"],
-      ["9999", "40000", "13", Buffer.from("pong!").toString("hex"), "1"],
-    ]);
-  });
+  it(
+    "datagrams handed to the network's UDP hook are captured as UDP with good checksums",
+    () => {
+      const net = new MemoryNetwork({ auto: false });
+      const path = file("udp.pcap");
+      const capture = net.capture(path);
+      net.datagramDelivered(
+        { host: "127.0.0.1", port: 40000 },
+        { host: "127.0.0.1", port: 9999 },
+        Buffer.from("ping"),
+      );
+      net.datagramDelivered(
+        { host: "::1", port: 9999 },
+        { host: "::1", port: 40000 },
+        Buffer.from("pong!"),
+      );
+      capture.close();
+      const rows = fields(
+        path,
+        ["udp.srcport", "udp.dstport", "udp.length", "data.data", "udp.checksum.status"],
+        undefined,
+        ["-o", "udp.check_checksum:TRUE"],
+      );
+      expect(rows).toEqual([
+        ["40000", "9999", "12", Buffer.from("ping").toString("hex"), "1"],
+        ["9999", "40000", "13", Buffer.from("pong!").toString("hex"), "1"],
+      ]);
+    },
+    TSHARK_TIMEOUT,
+  );
 
-  it("the dissector notes a malformed frame (expert info, group Malformed) and decodes the good one before it", async () => {
-    const net = new MemoryNetwork({ auto: false });
-    const path = file("malformed.pcap");
-    const capture = net.capture(path);
-    const [client, server] = await pair(net);
-    const good = Buffer.from(
-      '\x00g{"byteorder": "little", "content-type": "text/json", "content-encoding": "utf-8", "content-length": 36}{"action": "search", "value": "neo"}',
-      "latin1",
-    );
-    client.send(Buffer.concat([good, Buffer.from('\x00\x05{"a":', "latin1")]));
-    flushQueued(true);
-    net.settle();
-    capture.close();
-    expect(fields(path, ["course.content_text"], "course.content_text")).toEqual([
-      ['{"action": "search", "value": "neo"}'],
-    ]);
-    expect(expertInfos(path).filter((line) => line.includes("course"))).toEqual([
-      "Errors Malformed COURSE Malformed course frame: the JSON header does not parse",
-    ]);
-    client.close();
-    server.close();
-  });
+  it(
+    "the dissector notes a malformed frame (expert info, group Malformed) and decodes the good one before it",
+    async () => {
+      const net = new MemoryNetwork({ auto: false });
+      const path = file("malformed.pcap");
+      const capture = net.capture(path);
+      const [client, server] = await pair(net);
+      const good = Buffer.from(
+        '\x00g{"byteorder": "little", "content-type": "text/json", "content-encoding": "utf-8", "content-length": 36}{"action": "search", "value": "neo"}',
+        "latin1",
+      );
+      client.send(Buffer.concat([good, Buffer.from('\x00\x05{"a":', "latin1")]));
+      flushQueued(true);
+      net.settle();
+      capture.close();
+      expect(fields(path, ["course.content_text"], "course.content_text")).toEqual([
+        ['{"action": "search", "value": "neo"}'],
+      ]);
+      expect(expertInfos(path).filter((line) => line.includes("course"))).toEqual([
+        "Errors Malformed COURSE Malformed course frame: the JSON header does not parse",
+      ]);
+      client.close();
+      server.close();
+    },
+    TSHARK_TIMEOUT,
+  );
 });
 
 /** The course's exchange on real loopback sockets, in this process: one connection per request. */
@@ -424,6 +455,6 @@ describeNeeding("tshark", "the dissector on a capture of a real loopback run", (
       // ...and Decode As (what a stream split in small segments needs on a port other than 65432) agrees.
       expect(byPort.stdout.trim().split("\n")).toEqual(expected);
     },
-    30_000,
+    TSHARK_TIMEOUT,
   );
 });

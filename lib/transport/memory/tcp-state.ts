@@ -157,6 +157,10 @@ export class TcpStates {
     if (state === "TIME-WAIT") {
       end.timeWaitEnds = this.clock.now() + this.timeWaitSeconds;
       this.timeWaits.push(end);
+      // As Linux's small timewait sockets: the end keeps its addresses only, no socket (no fd in the table) and
+      // no peer, so a busy run's thousands of TIME-WAIT ends do not keep their connections alive.
+      end.stream = null;
+      end.peer = null;
     }
   }
 
@@ -287,6 +291,7 @@ export class TcpStates {
     if (from.state === "ESTAB" || from.state === "CLOSE-WAIT") this.closing(from);
     if (this.tap !== null) this.emit(from, FIN | ACK, peer.sndNxt, this.room(from));
     from.sndNxt = (from.sndNxt + 1) >>> 0;
+    if (this.tap !== null) this.ack(peer);
     switch (peer.state) {
       case "ESTAB":
         this.set(peer, "CLOSE-WAIT");
@@ -300,7 +305,6 @@ export class TcpStates {
       default:
         break;
     }
-    if (this.tap !== null) this.ack(peer);
     switch (from.state) {
       case "FIN-WAIT-1":
         this.set(from, "FIN-WAIT-2");

@@ -59,13 +59,14 @@ import {
   toAddress,
 } from "./address.ts";
 import { cInt, checkBytes, checkTimeout } from "./arguments.ts";
+import { acceptNow, checkOpen, explained, listenNow, recvNow, sendNow } from "./socket-calls.ts";
 import { blockingCall, waitFor } from "./blocking.ts";
-import { OSError, ValueError, errno, fromErrno, raisedHere } from "./errors.ts";
+import { OSError, errno, fromErrno, raisedHere } from "./errors.ts";
 import { AF_INET, AF_INET6, AF_UNIX, SOCK_STREAM } from "../kernel/constants.ts";
 import { READABLE, WRITABLE } from "../kernel/fd.ts";
-import { anyAddress } from "../kernel/socket.ts";
 import { StreamSocket } from "../kernel/stream-socket.ts";
 import { listenForSigint } from "./keyboard-interrupt.ts";
+import { IPPROTO_TCP, getOption, setOption } from "./socket-options.ts";
 import { repr, reprSymbol, type Reprable } from "./repr.ts";
 import { defaultWire } from "../transport/wire.ts";
 
@@ -86,87 +87,19 @@ export {
 } from "../kernel/constants.ts";
 export type { Address, Inet6Address, InetAddress, UnixAddress } from "./address.ts";
 
-/** `setsockopt`/`getsockopt` level for socket options. */
-export const SOL_SOCKET = 1;
-/** Option: allow binding an address in TIME_WAIT. Node always sets it on listeners; we record the value. */
-export const SO_REUSEADDR = 2;
-/** Option (read only): the pending error, reported once, then 0. */
-export const SO_ERROR = 4;
-/** Option: the send buffer size in bytes (decides writability and partial sends). */
-export const SO_SNDBUF = 7;
-/** Option: the receive buffer size in bytes (unread data beyond it stops reading from the network). */
-export const SO_RCVBUF = 8;
-/** Option: TCP keep-alive probes. */
-export const SO_KEEPALIVE = 9;
-/** `setsockopt`/`getsockopt` level for TCP options. */
-export const IPPROTO_TCP = 6;
-/** TCP option: disable Nagle's algorithm. */
-export const TCP_NODELAY = 1;
+export {
+  SOL_SOCKET,
+  SO_REUSEADDR,
+  SO_ERROR,
+  SO_SNDBUF,
+  SO_RCVBUF,
+  SO_KEEPALIVE,
+  IPPROTO_TCP,
+  TCP_NODELAY,
+} from "./socket-options.ts";
 
 /** The timeout new sockets get: `setdefaulttimeout()`. */
 let defaultTimeout: number | null = null;
-
-/** Python's exception for `code`, with a note for a person where one helps (see `PythonException.notes`). */
-function explained(code: number): OSError {
-  const error = fromErrno(code);
-  if (code === errno.EBADF) {
-    error.addNote(
-      "The socket was closed (its fileno() is -1): a closed socket cannot be used again.",
-    );
-  } else if (code === errno.ECONNREFUSED) {
-    error.addNote(
-      "Nobody listens at that address and port: start the server first, or check them.",
-    );
-  }
-  return error;
-}
-
-/** `[Errno 9] Bad file descriptor` unless `core` is open. */
-function checkOpen(core: StreamSocket): void {
-  if (core.state === "closed") throw explained(errno.EBADF);
-}
-
-/** The kernel's recv, raising Python's error for its errno. */
-function recvNow(core: StreamSocket, bufsize: number): Buffer {
-  if (bufsize < 0) throw new ValueError("negative buffersize in recv");
-  const got = core.recv(bufsize);
-  if (typeof got !== "number") return got;
-  if (got === errno.ENOTCONN) {
-    throw fromErrno(got).addNote(
-      "recv() reads from a connected socket: connect() this one, or recv() on the socket accept() returned.",
-    );
-  }
-  throw explained(got);
-}
-
-/** The kernel's send, raising Python's error for its errno. */
-function sendNow(core: StreamSocket, data: Uint8Array): number {
-  checkBytes(data);
-  const sent = core.send(data);
-  if (sent < 0) throw explained(-sent);
-  return sent;
-}
-
-/** The kernel's accept, raising Python's error for its errno. */
-function acceptNow(core: StreamSocket): [BlockingSocket, Address] {
-  const conn = core.accept(defaultTimeout);
-  if (typeof conn === "number") throw explained(conn);
-  const from = conn.acceptedFrom();
-  return [new BlockingSocket(conn), toAddress(conn.family, from ?? anyAddress(conn.family))];
-}
-
-/** Python's checks of `backlog`, then the kernel's listen. */
-function listenNow(
-  core: StreamSocket,
-  backlog: number | undefined,
-  report?: (errno: number) => void,
-): void {
-  if (backlog !== undefined) {
-    cInt(backlog, "signed integer is greater than maximum", "signed integer is less than minimum");
-  }
-  const code = core.listen(backlog, report);
-  if (code !== 0) throw explained(code);
-}
 
 /**
  * What both modes of a socket have: addresses, options, shutdown and close. A socket is one object per mode:
@@ -242,15 +175,7 @@ abstract class SocketBase implements Reprable, Disposable {
    */
   setsockopt(level: number, option: number, value: number | boolean): void {
     checkOpen(this.core);
-    const n = Number(value);
-    const core = this.core;
-    if (level === SOL_SOCKET && option === SO_REUSEADDR) core.reuseaddr = n;
-    else if (level === SOL_SOCKET && option === SO_KEEPALIVE) core.setKeepAliveOption(n);
-    else if (level === SOL_SOCKET && option === SO_SNDBUF) core.sndbuf = Math.max(1, n);
-    else if (level === SOL_SOCKET && option === SO_RCVBUF) core.rcvbuf = Math.max(1, n);
-    else if (level === IPPROTO_TCP && option === TCP_NODELAY) core.setNoDelayOption(n);
-    else throw fromErrno(errno.ENOPROTOOPT);
-    core.watchers.notify();
+    setOption(this.core, level, option, value);
   }
 
   /**
@@ -259,22 +184,7 @@ abstract class SocketBase implements Reprable, Disposable {
    */
   getsockopt(level: number, option: number): number {
     checkOpen(this.core);
-    const core = this.core;
-    if (level === SOL_SOCKET) {
-      switch (option) {
-        case SO_ERROR:
-          return core.takeErrno();
-        case SO_REUSEADDR:
-          return core.reuseaddr;
-        case SO_KEEPALIVE:
-          return core.keepalive;
-        case SO_SNDBUF:
-          return core.sndbuf;
-        case SO_RCVBUF:
-          return core.rcvbuf;
-      }
-    } else if (level === IPPROTO_TCP && option === TCP_NODELAY) return core.nodelay;
-    throw fromErrno(errno.ENOPROTOOPT);
+    return getOption(this.core, level, option);
   }
 
   /**
@@ -409,7 +319,7 @@ export class BlockingSocket extends SocketBase {
    * @throws OSError 22 when not listening.
    */
   async accept(): Promise<[BlockingSocket, Address]> {
-    return blockingCall(this.core, READABLE, () => acceptNow(this.core));
+    return blockingCall(this.core, READABLE, () => accepted(this.core));
   }
 
   /**
@@ -456,6 +366,12 @@ export class BlockingSocket extends SocketBase {
   }
 }
 
+/** A connection taken from a listening socket, with the default timeout, in blocking mode, and its peer. */
+function accepted(core: StreamSocket): [BlockingSocket, Address] {
+  const [conn, address] = acceptNow(core, defaultTimeout);
+  return [new BlockingSocket(conn), address];
+}
+
 /** Start connecting, then wait for the outcome: 0, or the errno. */
 async function connectAndWait(core: StreamSocket, address: Address, fn: string): Promise<number> {
   // Python parses the address first, before it looks at the socket.
@@ -489,7 +405,7 @@ export class NonBlockingSocket extends SocketBase {
    * @throws BlockingIOError (11) when none is pending; OSError 22 when not listening.
    */
   accept(): [BlockingSocket, Address] {
-    return acceptNow(this.core);
+    return accepted(this.core);
   }
 
   /**

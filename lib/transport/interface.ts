@@ -4,14 +4,32 @@
  * @module
  */
 
+/** An IP endpoint: a host (IPv4 or IPv6, or a name to resolve) and a port. */
+export interface InetEndpoint {
+  /** Tells the endpoint kinds apart. */
+  readonly kind: "inet";
+  /** The host: an address, or a name a listener resolves. */
+  readonly host: string;
+  /** The port; 0 asks for any free one. */
+  readonly port: number;
+}
+
+/** A Unix domain endpoint: a path (`''` when unnamed). */
+export interface UnixEndpoint {
+  /** Tells the endpoint kinds apart. */
+  readonly kind: "unix";
+  /** The path. */
+  readonly path: string;
+}
+
 /** A local or remote endpoint: a host and port (IPv4 or IPv6), or a Unix path. */
-export type Endpoint =
-  | { readonly kind: "inet"; readonly host: string; readonly port: number }
-  | { readonly kind: "unix"; readonly path: string };
+export type Endpoint = InetEndpoint | UnixEndpoint;
 
 /** A host and port, as a wire reports an IP endpoint it knows. */
 export interface HostPort {
+  /** The host's address. */
   readonly host: string;
+  /** The port. */
   readonly port: number;
 }
 

@@ -200,8 +200,8 @@ describeNeeding("tshark", "captures read back with tshark", () => {
         fields(whole.path, ["course.content_text"], "course"),
       );
       expect(followTcp(path, [0])[0]?.[0]).toEqual(sentBytes(client)[0]);
-    // One byte per segment: no segment starts with a whole frame header, so only the port finds the protocol.
-    expect(fields(path, ["frame.number"], "course", ["-o", "course.port:1"])).toEqual([]);
+      // One byte per segment: no segment starts with a whole frame header, so only the port finds the protocol.
+      expect(fields(path, ["frame.number"], "course", ["-o", "course.port:1"])).toEqual([]);
       expect(expertInfos(path).filter((line) => /^(Errors|Warns)/.test(line))).toEqual([]);
     },
     TSHARK_TIMEOUT,

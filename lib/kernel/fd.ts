@@ -82,8 +82,6 @@ const table = new Map<number, Selectable | object>();
 /** Freed numbers, kept as a binary min-heap so the lowest is reused first. */
 const freed: number[] = [];
 let nextFd = 3;
-/** Counts the changes of the table (see {@link fdGeneration}). */
-let generation = 0;
 
 /** Take the lowest free fd for `owner`. */
 export function allocateFd(owner: Selectable | object): number {
@@ -91,7 +89,6 @@ export function allocateFd(owner: Selectable | object): number {
   // A number taken by allocateFdAt() (dup2 onto a high fd) is skipped.
   while (table.has(fd)) fd = freed.length > 0 ? heapPop() : nextFd++;
   table.set(fd, owner);
-  generation++;
   return fd;
 }
 
@@ -108,7 +105,6 @@ export function allocateFdAt(fd: number, owner: Selectable | object): boolean {
     freed.sort((a, b) => a - b);
   }
   table.set(fd, owner);
-  generation++;
   return true;
 }
 
@@ -122,15 +118,9 @@ export function openFds(): [fd: number, owner: Selectable | object][] {
   return [...table].sort((a, b) => a[0] - b[0]);
 }
 
-/** A number that changes whenever an fd is taken or given back: a cache of {@link openFds} is stale when it does. */
-export function fdGeneration(): number {
-  return generation;
-}
-
 /** Give `fd` back; the next {@link allocateFd} may reuse it. */
 export function releaseFd(fd: number): void {
   if (!table.delete(fd)) return;
-  generation++;
   freed.push(fd);
   let i = freed.length - 1;
   while (i > 0) {

@@ -17,7 +17,7 @@
  */
 import * as net from "node:net";
 
-import type { KernelView } from "./kernel-view.ts";
+import type { KernelListener, KernelSocket } from "./kernel-view.ts";
 import type { TcpEndpoint, TcpState } from "./tcp-state.ts";
 
 /** `ss`'s Netid: TCP, UDP, Unix stream, Unix datagram. */
@@ -50,8 +50,8 @@ export interface ListenerInfo {
   readonly host: string;
   readonly port: number;
   readonly backlog: number;
-  /** The wire object the listening socket holds. */
-  readonly wire: unknown;
+  /** The listening socket, when it is open. */
+  readonly sock: KernelListener | undefined;
   /** A number standing for the socket (Unix: its inode). */
   readonly id: number;
 }
@@ -61,6 +61,8 @@ export interface EndInfo {
   readonly end: TcpEndpoint;
   /** Bytes sent by this end, not yet delivered. */
   readonly inFlight: number;
+  /** Its socket, while one holds it (not for an orphan). */
+  readonly sock: KernelSocket | undefined;
 }
 
 /** Inode numbers of Unix sockets start here (made up, as ours have no inode). */
@@ -70,11 +72,10 @@ const INODE_BASE = 10_000;
 export function socketRows(
   listeners: readonly ListenerInfo[],
   ends: readonly EndInfo[],
-  kernel: KernelView,
 ): SocketRow[] {
   const rows: SocketRow[] = [];
   for (const listener of listeners) {
-    const sock = kernel.socketOf(listener.wire);
+    const sock = listener.sock;
     const recvQ = sock?.pending.length ?? 0;
     const fd = sock !== undefined && sock.fd >= 0 ? sock.fd : null;
     if (listener.netid === "u_str") {
@@ -101,9 +102,8 @@ export function socketRows(
       fd,
     });
   }
-  for (const { end, inFlight } of ends) {
+  for (const { end, inFlight, sock } of ends) {
     if (end.state === "CLOSED") continue;
-    const sock = end.orphan ? undefined : kernel.socketOf(end.stream);
     const fd = sock !== undefined && sock.fd >= 0 ? sock.fd : null;
     const recvQ = sock?.buffered ?? 0;
     const state: SocketState = end.state;

@@ -409,11 +409,15 @@ describeNeeding("tshark", "the dissector on a capture of a real loopback run", (
         { stdio: ["ignore", "pipe", "pipe"] },
       );
       let printed = "";
+      onTestFinished(() => {
+        if (capture.exitCode === null) capture.kill("SIGKILL");
+      });
+      // tshark takes seconds to start on a busy machine: the bound is generous.
       const seen = (pattern: RegExp, count: number): Promise<void> =>
         new Promise((resolve, reject) => {
           const timer = setTimeout(() => {
             reject(new Error(`tshark printed no ${String(pattern)}:\n${printed}`));
-          }, 15_000);
+          }, 60_000);
           const check = (chunk: Buffer): void => {
             printed += chunk.toString();
             if ((printed.match(pattern) ?? []).length >= count) {

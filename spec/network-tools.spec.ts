@@ -12,6 +12,7 @@ import { describe, expect, it, onTestFinished } from "vitest";
 import { flushQueued } from "../lib/kernel/fd.ts";
 import * as socket from "../lib/python/socket.ts";
 import { MemoryNetwork } from "../lib/transport/memory-network.ts";
+import { formatSs, socketRows } from "../lib/transport/memory/socket-table.ts";
 import { describeNeeding } from "./helpers/needs-tool.ts";
 import { FIXTURES_DIR, pythonExecutable } from "./helpers/process.ts";
 
@@ -453,6 +454,46 @@ describe("the socket table's columns", () => {
     for (const sock of [client, unix, L6, U]) sock.close();
     settle(net);
     expect(net.sockets()).toEqual([]);
+  });
+});
+
+describe("datagram sockets in the table (the rows a UDP wire hands it)", () => {
+  it("show as ss -tuan shows them: UNCONN, or ESTAB when connected; unbound ones not at all", () => {
+    const rows = socketRows(
+      [],
+      [],
+      [
+        {
+          netid: "udp",
+          local: { host: "127.0.0.1", port: 57595 },
+          peer: { host: "127.0.0.1", port: 59129 },
+          recvQ: 0,
+          sendQ: 0,
+          fd: 4,
+          id: 0,
+        },
+        {
+          netid: "udp",
+          local: { host: "127.0.0.1", port: 59129 },
+          peer: null,
+          recvQ: 5,
+          sendQ: 0,
+          fd: 3,
+          id: 1,
+        },
+        { netid: "udp", local: null, peer: null, recvQ: 0, sendQ: 0, fd: 5, id: 2 },
+      ],
+    );
+    // What Linux 6.1's ss -tuan printed for the same two sockets (but Recv-Q: Linux counts 832 bytes of buffer
+    // memory for a 5-byte datagram).
+    expect(formatSs(rows, { netids: ["tcp", "udp"] })).toBe(
+      [
+        "Netid State  Recv-Q Send-Q Local Address:Port  Peer Address:Port Process",
+        "udp   ESTAB  0      0          127.0.0.1:57595    127.0.0.1:59129       ",
+        "udp   UNCONN 5      0          127.0.0.1:59129      0.0.0.0:*           ",
+        "",
+      ].join("\n"),
+    );
   });
 });
 

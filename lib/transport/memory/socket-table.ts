@@ -12,13 +12,16 @@
  *   socket was closed and that TCP keeps, as in FIN-WAIT-2 or TIME-WAIT).
  * - Unix stream sockets (`u_str`) show a path or `*`, and an inode number standing for the socket (ours are made
  *   up, in creation order); the kernel's Unix sockets have no TCP states: ESTAB or LISTEN.
- * - Rows come listeners first (in the order they listened), then connection ends oldest first.
+ * - A datagram socket (`udp`, `u_dgr`) once bound: UNCONN, or ESTAB when connected; Recv-Q the bytes of the
+ *   datagrams waiting (Linux counts their buffers' memory, so shows more), Send-Q the bytes not yet delivered.
+ * - Rows come listeners first (in the order they listened), then connection ends oldest first, then datagram
+ *   sockets.
  * @module
  */
 import * as net from "node:net";
 
 import type { KernelListener, KernelSocket } from "./kernel-view.ts";
-import type { TcpEndpoint, TcpState } from "./tcp-state.ts";
+import type { EndAddress, TcpEndpoint, TcpState } from "./tcp-state.ts";
 
 /** `ss`'s Netid: TCP, UDP, Unix stream, Unix datagram. */
 export type Netid = "tcp" | "udp" | "u_str" | "u_dgr";
@@ -65,6 +68,24 @@ export interface EndInfo {
   readonly sock: KernelSocket | undefined;
 }
 
+/** A datagram socket, as the network knows it. */
+export interface DatagramInfo {
+  /** `udp`, or `u_dgr` for a Unix datagram socket. */
+  readonly netid: "udp" | "u_dgr";
+  /** Its bound address (an IP and port, or a path), or `null` while unbound. */
+  readonly local: EndAddress | null;
+  /** The peer it is connected to, or `null`. */
+  readonly peer: EndAddress | null;
+  /** Bytes of datagrams received, not yet read (Linux counts their buffers' memory: more). */
+  readonly recvQ: number;
+  /** Bytes sent, not yet delivered. */
+  readonly sendQ: number;
+  /** Its fd, or `null`. */
+  readonly fd: number | null;
+  /** A number standing for the socket (Unix: its inode). */
+  readonly id: number;
+}
+
 /** Inode numbers of Unix sockets start here (made up, as ours have no inode). */
 const INODE_BASE = 10_000;
 
@@ -72,6 +93,7 @@ const INODE_BASE = 10_000;
 export function socketRows(
   listeners: readonly ListenerInfo[],
   ends: readonly EndInfo[],
+  datagrams: readonly DatagramInfo[] = [],
 ): SocketRow[] {
   const rows: SocketRow[] = [];
   for (const listener of listeners) {
@@ -122,6 +144,28 @@ export function socketRows(
       peer: hostPort(end.remote.host, end.remote.port),
       fd,
     });
+  }
+  for (const datagram of datagrams) {
+    if (datagram.local === null) continue; // an unbound socket is in no table
+    const state: SocketState = datagram.peer === null ? "UNCONN" : "ESTAB";
+    const { recvQ, sendQ, fd } = datagram;
+    if (datagram.netid === "u_dgr") {
+      const inode = INODE_BASE + 5000 + datagram.id;
+      const local = `${datagram.local.host === "" ? "*" : datagram.local.host} ${inode}`;
+      rows.push({ netid: "u_dgr", state, recvQ, sendQ, local, peer: "* 0", fd });
+      continue;
+    }
+    const host = datagram.local.host;
+    const peer =
+      datagram.peer !== null
+        ? hostPort(datagram.peer.host, datagram.peer.port)
+        : host === "::"
+          ? "*:*"
+          : net.isIPv6(host)
+            ? "[::]:*"
+            : "0.0.0.0:*";
+    const local = host === "::" ? `*:${datagram.local.port}` : hostPort(host, datagram.local.port);
+    rows.push({ netid: "udp", state, recvQ, sendQ, local, peer, fd });
   }
   return rows;
 }

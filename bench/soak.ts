@@ -152,6 +152,8 @@ function runRound(port: number, round: Round): Promise<void> {
   return new Promise((resolve) => {
     const sock = net.connect(port, "127.0.0.1");
     const chunks: Buffer[] = [];
+    /** The socket's error code, if it had one (`, ECONNRESET`). */
+    let errorCode = "";
     let done = false;
     const fail = (why: string): void => {
       failures += 1;
@@ -169,16 +171,17 @@ function runRound(port: number, round: Round): Promise<void> {
       const got = Buffer.concat(chunks);
       if (round.answer !== null && !got.equals(round.answer)) {
         // An empty answer on a loaded machine is the idle timeout closing the connection first.
-        fail(
+        const what =
           got.length === 0
             ? "closed without an answer"
-            : `wrong answer (${String(got.length)} bytes)`,
-        );
+            : `wrong answer (${String(got.length)} bytes)`;
+        fail(what + errorCode);
       }
       resolve();
     };
     sock.on("data", (chunk: Buffer) => chunks.push(chunk));
-    sock.on("error", () => {
+    sock.on("error", (err: NodeJS.ErrnoException) => {
+      errorCode = `, ${err.code ?? err.message}`;
       // ECONNRESET after our own reset, or the server's close of a half-sent frame: the round is over.
     });
     sock.on("close", finish);

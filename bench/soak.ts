@@ -231,6 +231,12 @@ const server = spawn(
   },
 );
 process.on("exit", () => server.kill("SIGKILL"));
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  process.once(signal, () => {
+    server.kill("SIGKILL");
+    process.exit(130);
+  });
+}
 let stderr = "";
 const waiting: ((memory: Memory) => void)[] = [];
 server.stderr.setEncoding("utf8");
@@ -326,6 +332,8 @@ while (done < ROUNDS) {
   const rate = ((done - lastDone) / (now - lastTime)) * 1000;
   lastTime = now;
   lastDone = done;
+  for (const [kind, count] of failureKinds)
+    process.stderr.write(`failed so far: ${String(count)} × ${kind}\n`);
   console.log(
     `| ${done.toLocaleString("en-US")} | ${(memory.rss / MiB).toFixed(1)} | ${(memory.heapUsed / MiB).toFixed(1)} | ${(memory.external / MiB).toFixed(1)} | ${String(memory.handles)} | ${String(failures)} | ${rate.toFixed(0)} |`,
   );

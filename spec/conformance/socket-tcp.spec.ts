@@ -373,9 +373,9 @@ for (const wire of WIRES) {
     it("NetworkConnectionBehaviourTest.testInsideTimeout", async () => {
       // The server's time.sleep(3) before it sends → 3 s on a fake clock while the client's recv() waits: vitest's
       // fake timers stand in for the timers and performance.now() (what a socket's timeout runs on), while the
-      // event loop's own turns (setImmediate) and the wire stay real (the memory network has no clock of its own; its
-      // deliveries run on setImmediate). A client made without a timeout (the default
-      // timeout, None) must still be waiting after those 3 s, and then get the server's bytes.
+      // event loop's own turns (setImmediate) and the wire stay real (the memory network has no clock of its own:
+      // its deliveries run on setImmediate). A client made without a timeout (the default timeout, None) must
+      // still be waiting after those 3 s, and then get the server's bytes.
       const { serv, port } = await listening();
       const [[conn], cli] = await Promise.all([serv.accept(), wire.createConnection([HOST, port])]);
       onTestFinished(() => {

@@ -448,10 +448,11 @@ describe.each(SELECTORS)("%s (BaseSelectorTestCase)", (name, Cls) => {
   });
 
   it("test_timeout", async () => {
-    // Adapted: no test here may assert on elapsed time, so CPython's wall-clock bounds (select(0) and select(-1)
-    // return within 0.5 s; select(1) takes 0.8–2.0 s) are checked on a fake clock: vitest's fake timers stand in
-    // for setTimeout and performance.now(), while the event loop's own turns (setImmediate) stay real. A poll
-    // must return without the clock moving; select(1) must still wait after 999 ms and return [] at 1000 ms.
+    // Adapted: durations are asserted on a clock the test drives (CONTRIBUTING), so CPython's wall-clock bounds
+    // (select(0) and select(-1) return within 0.5 s; select(1) takes 0.8–2.0 s) are checked on a fake clock:
+    // vitest's fake timers stand in for setTimeout and performance.now(), while the event loop's own turns
+    // (setImmediate) stay real. A poll must return without the clock moving; select(1) must still wait after
+    // 999 ms and return [] at 1000 ms.
     const s = track(new Cls());
     const [rd, wr] = await makeSocketpair();
     vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout", "performance"] });

@@ -877,9 +877,9 @@ function connectOnce(port: number, timeoutMs = 5_000): Promise<Socket> {
 describe("a connection reset while it waits to be accepted", () => {
   // Linux's accept() returns such a connection (with its address); its first recv() reports the reset. Python's
   // course server prints that error and goes on; so does ours. One difference, documented at acceptNow() in
-  // lib/python/socket-calls.ts: our accept() asks for the peer's address when the program accepts, and a connection
-  // reset before then has none left to give, so it is reported as ('0.0.0.0', 0), where Python on Linux prints
-  // the address it came from (checked with python3 here: ('127.0.0.1', <its port>)).
+  // lib/python/socket-calls.ts: our accept() asks for the peer's address when the program accepts, and a
+  // connection reset before then has none left to give, so it is reported as ('0.0.0.0', 0), where Python on
+  // Linux prints the address it came from (checked with python3 here: ('127.0.0.1', <its port>)).
   it("the server accepts it, reports the reset, and goes on serving", async () => {
     const { server, port } = await startServer(["--max-connections", "1"]);
     const a = await connect(port);

@@ -13,13 +13,13 @@
  * and the allocator settle. `--snapshots DIR` writes heap snapshots at the first checkpoint after warm-up and at the
  * last, and prints the object counts that grew, per 1,000 rounds: retained objects per closed connection.
  *
- * Run long soaks at the lowest priority: `nice -n 19 npx tsx bench/soak.ts --rounds 1000000`.
+ * Run long soaks at the lowest priority: `nice -n 19 node --import tsx bench/soak.ts --rounds 1000000`.
  *
  * @example
  * ```sh
- * npx tsx bench/soak.ts                       # 100,000 rounds, checkpoint every 10,000
- * npx tsx bench/soak.ts --rounds 1000000      # a million
- * npx tsx bench/soak.ts --rounds 20000 --snapshots /tmp/soak
+ * node --import tsx bench/soak.ts                       # 100,000 rounds, checkpoint every 10,000
+ * node --import tsx bench/soak.ts --rounds 1000000      # a million
+ * node --import tsx bench/soak.ts --rounds 20000 --snapshots /tmp/soak
  * ```
  * @module
  */

@@ -2,7 +2,9 @@
  * `npm test`: every check of the project, run at the same time, with one verdict.
  *
  * The checks are package.json's own scripts ({@link CHECKS}); this file only schedules them:
- * - The static checks (format, lint, typecheck, docs) start beside the tests: the tests wait on child processes,
+ * - `lint`, `typecheck` and `docs:check` run as one script, `static` (`.ci/static.ts`): one process that builds the
+ *   project's TypeScript program once for all three, instead of three processes that each build and check it.
+ * - The static checks (format, and those three) start beside the tests: the tests wait on child processes,
  *   sockets and timers much of the time, and the static checks fill those gaps on a machine with few cores.
  * - The tests' output is shown live. A static check's output is shown when the tests are done (and only when
  *   there is some: a passing eslint or tsc prints nothing).
@@ -35,14 +37,15 @@ interface Check {
   readonly script: string;
   /** Its output is shown as it comes, and it is never skipped (the tests). */
   readonly live: boolean;
+  /** What the summary calls it, when not its script's name. */
+  readonly label?: string;
 }
 
 /** The checks of `npm test`, in the order their results are reported. */
 const CHECKS: readonly Check[] = [
   { script: "format:check", live: false },
-  { script: "lint", live: false },
-  { script: "typecheck", live: false },
-  { script: "docs:check", live: false },
+  // lint, typecheck and docs:check on one TypeScript program (.ci/static.ts)
+  { script: "static", live: false, label: "lint, typecheck, docs:check" },
   { script: "test:unit", live: true },
 ];
 
@@ -224,13 +227,14 @@ async function main(): Promise<number> {
     console.log(`\n--- ${result.script} ---\n${result.output.trimEnd()}`);
   }
   console.log("");
-  for (const result of results) {
+  for (const [index, result] of results.entries()) {
     if (result.outcome === "failed") failed += 1;
+    const name = CHECKS[index]?.label ?? result.script;
     const how =
       result.outcome === "skipped"
         ? "skipped: passed before on these same files (npm test -- --fresh runs it)"
         : `${result.outcome} in ${result.seconds.toFixed(1)} s`;
-    console.log(`${result.outcome === "failed" ? "✗" : "✓"} ${result.script.padEnd(13)} ${how}`);
+    console.log(`${result.outcome === "failed" ? "✗" : "✓"} ${name.padEnd(13)} ${how}`);
   }
   const skipped = toolSkips();
   for (const line of skipped) console.log(`! ${line}`);

@@ -258,12 +258,13 @@ describe("the socket table's TCP states, call by call, against Linux's ss -tan",
         const python = pythonExecutable() ?? "python3";
         const run = spawnSync(python, [join(FIXTURES_DIR, "tools/ss-states.py")], {
           encoding: "utf8",
-          timeout: 15_000,
+          timeout: 60_000,
         });
         expect(run.stderr).toBe("");
         const stages: unknown = JSON.parse(run.stdout);
         expect(stages).toEqual(Object.fromEntries(LINUX.map(([call, rows]) => [call, rows])));
       },
+      90_000,
     );
 
     it.skipIf(!ss)(
@@ -281,7 +282,7 @@ describe("the socket table's TCP states, call by call, against Linux's ss -tan",
           "out = subprocess.run(['ss', '-tan', f'sport = :{p} or dport = :{p}'], capture_output=True, text=True).stdout",
           "print(out.replace(str(p), 'LPORT').replace(str(q), 'CPORT'), end='')",
         ].join("\n");
-        const run = spawnSync(python, ["-c", script], { encoding: "utf8", timeout: 15_000 });
+        const run = spawnSync(python, ["-c", script], { encoding: "utf8", timeout: 60_000 });
         expect(run.stderr).toBe("");
         expect(run.stdout).toMatch(/LPORT/);
         const net = network({ auto: false });
@@ -302,6 +303,7 @@ describe("the socket table's TCP states, call by call, against Linux's ss -tan",
         };
         expect(lines(ours)).toEqual(lines(run.stdout));
       },
+      90_000,
     );
   });
 });

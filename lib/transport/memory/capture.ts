@@ -121,8 +121,10 @@ export class Capture implements SegmentTap, Disposable {
   private address(host: string): Buffer {
     let bytes = this.addresses.get(host);
     if (bytes === undefined) {
-      // A connect to a wildcard reaches loopback: show the address it stands for.
-      bytes = addressBytes(host === "0.0.0.0" ? "127.0.0.1" : host === "::" ? "::1" : host);
+      // A wildcard or `localhost` as a destination reaches loopback: show the address it stands for.
+      const ip =
+        host === "0.0.0.0" || host === "localhost" ? "127.0.0.1" : host === "::" ? "::1" : host;
+      bytes = addressBytes(ip);
       this.addresses.set(host, bytes);
     }
     return bytes;

@@ -43,6 +43,7 @@
  * ```
  * @module
  */
+import { int } from "./int-enum.ts";
 import { inspect } from "node:util";
 import { lookup } from "node:dns";
 import * as net from "node:net";
@@ -81,6 +82,7 @@ import {
   type Interruptible,
 } from "./keyboard-interrupt.ts";
 import { repr, reprSymbol, type Reprable } from "./repr.ts";
+import { AddressFamily, SocketKind } from "./socket-constants.ts";
 import { defaultWire, type Wire, type WireServer, type WireStream } from "../transport/wire.ts";
 
 /**
@@ -89,14 +91,12 @@ import { defaultWire, type Wire, type WireServer, type WireStream } from "../tra
  */
 export { OSError as error, TimeoutError as timeout, gaierror, herror } from "./errors.ts";
 
-/** Address family: Unix domain sockets (a filesystem path). */
-export const AF_UNIX = 1;
-/** Address family: IPv4, addresses `[host, port]`. */
-export const AF_INET = 2;
-/** Address family: IPv6, addresses `[host, port, flowinfo, scopeId]`. */
-export const AF_INET6 = 10;
-/** Socket type: a byte stream (TCP). The only type we emulate. */
-export const SOCK_STREAM = 1;
+export * from "./socket-constants.ts";
+export * from "./netdb.ts";
+export * from "./inet.ts";
+export * from "./byteorder.ts";
+// The kernel's numbers; the module exports the enum members of the same names (`socket-constants.ts`).
+const [AF_UNIX, AF_INET, AF_INET6, SOCK_STREAM] = [1, 2, 10, 1];
 /** `setsockopt`/`getsockopt` level for socket options. */
 export const SOL_SOCKET = 1;
 /** Option: allow binding an address in TIME_WAIT. Node always sets it on listeners; we record the value. */
@@ -1027,12 +1027,12 @@ abstract class SocketBase implements Reprable, Disposable {
 
   /** The address family: {@link AF_INET}, {@link AF_INET6} or {@link AF_UNIX}. */
   get family(): number {
-    return this.core.family;
+    return AddressFamily.of(this.core.family);
   }
 
   /** The socket type: {@link SOCK_STREAM}. */
   get type(): number {
-    return this.core.type;
+    return SocketKind.of(this.core.type);
   }
 
   /**
@@ -1396,6 +1396,7 @@ export function socket(
   type: number = SOCK_STREAM,
   proto = 0,
 ): BlockingSocket {
+  [family, type] = [int(family), int(type)]; // a member of AddressFamily / SocketKind, or its number
   if (family !== AF_INET && family !== AF_INET6 && family !== AF_UNIX) {
     throw fromErrno(errno.EAFNOSUPPORT);
   }

@@ -321,7 +321,7 @@ for (const wire of WIRES) {
 
     it("NetworkConnectionAttributesTest.testFamily", async () => {
       const cli = await justAccept((address) => wire.createConnection(address, LOOPBACK_TIMEOUT));
-      expect(cli.family).toBe(2);
+      expect(Number(cli.family)).toBe(2);
     });
 
     it("NetworkConnectionAttributesTest.testSourceAddress", async () => {

@@ -16,6 +16,12 @@ export function anyHost(family: number): string {
   return int(family) === 10 ? "::" : "0.0.0.0";
 }
 
+/** The host `bind()`/`connect()` use for Python's special strings: `''` any-address, `'<broadcast>'` (IPv4). */
+export function specialHost(family: number, host: string): string {
+  if (host === "") return anyHost(family);
+  return host === "<broadcast>" && int(family) !== 10 ? "255.255.255.255" : host;
+}
+
 /** Does `host` need the resolver (a name, not an address and not one of Python's special strings)? */
 export function needsLookup(host: string): boolean {
   return host !== "" && host !== "<broadcast>" && numericHost(host) === null;

@@ -83,6 +83,8 @@ import {
 } from "./keyboard-interrupt.ts";
 import { repr, reprSymbol, type Reprable } from "./repr.ts";
 import { AddressFamily, SocketKind } from "./socket-constants.ts";
+import { checkBind } from "./bind-check.ts";
+import { specialHost } from "./host-lookup.ts";
 import { defaultWire, type Wire, type WireServer, type WireStream } from "../transport/wire.ts";
 
 /**
@@ -91,10 +93,7 @@ import { defaultWire, type Wire, type WireServer, type WireStream } from "../tra
  */
 export { OSError as error, TimeoutError as timeout, gaierror, herror } from "./errors.ts";
 
-export * from "./socket-constants.ts";
-export * from "./netdb.ts";
-export * from "./inet.ts";
-export * from "./byteorder.ts";
+export * from "./socket-names.ts";
 // The kernel's numbers; the module exports the enum members of the same names (`socket-constants.ts`).
 const [AF_UNIX, AF_INET, AF_INET6, SOCK_STREAM] = [1, 2, 10, 1];
 /** `setsockopt`/`getsockopt` level for socket options. */
@@ -972,7 +971,7 @@ function normalize(family: number, address: Address, fn: string): NormalizedAddr
   if (flowinfo < 0 || flowinfo > 0xfffff) {
     throw new OverflowError(`${fn}(): flowinfo must be 0-1048575.`);
   }
-  return { kind: "inet", host: host === "" ? (v6 ? "::" : "0.0.0.0") : host, port };
+  return { kind: "inet", host: specialHost(family, host), port };
 }
 
 /**
@@ -1049,16 +1048,15 @@ abstract class SocketBase implements Reprable, Disposable {
   }
 
   /**
-   * Set the local address. Checked here as Python does (`OverflowError: bind(): port must be 0-65535.`,
-   * `TypeError: AF_INET address must be a pair (host, port)`); Node binds when `listen()` (or `connect`) runs,
-   * so that is where an address in use is reported.
-   * @throws OSError 22 (EINVAL) when already bound, listening or connected; OSError 9 when closed (after the
-   *   address checks, as in Python).
+   * Set the local address, checked as Python does: `OverflowError: bind(): port must be 0-65535.`, then Linux's
+   * port rules (`bind-check.ts`): PermissionError 13 for a privileged port, OSError 98 for a port in use.
+   * @throws also OSError 22 (EINVAL) when already bound or connected; OSError 9 when closed.
    */
   bind(address: Address): void {
     const target = normalize(this.core.family, address, "bind");
     this.core.checkOpen();
     if (this.core.bound !== null || this.core.state !== "fresh") throw fromErrno(errno.EINVAL);
+    if (target.kind === "inet") checkBind(this.core, target.host, target.port);
     this.core.bound = target;
   }
 

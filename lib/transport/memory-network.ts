@@ -24,6 +24,12 @@
  *   {@link MemoryNetwork.refuse} makes an address refuse connections even while something listens there.
  * - **Close.** As on the kernel: `close()` with unread data resets the peer (TCP); otherwise the peer reads what
  *   was sent, then end of stream. Bytes that reach a closed socket reset their sender.
+ * - **Restarts and privileges.** The end that closes a connection first leaves its address in TIME_WAIT for
+ *   {@link MemoryNetworkOptions.timeWait} seconds (60) of the network's clock, which only
+ *   {@link MemoryNetwork.advance} moves: until then a `bind()` of that port fails with `[Errno 98] Address
+ *   already in use` unless both sockets set SO_REUSEADDR. Ports below 1024 need
+ *   {@link MemoryNetworkOptions.administrator}: else `bind()` raises `PermissionError: [Errno 13]`, as for a
+ *   normal user on Linux (`lib/kernel/bind-rules.ts` has the rules).
  *
  * @example
  * ```ts
@@ -38,6 +44,8 @@
 import { EventEmitter } from "node:events";
 import * as net from "node:net";
 
+import type { BindPrivilege, PortUse } from "../kernel/bind-rules.ts";
+import { TimeWaitTable } from "../kernel/time-wait.ts";
 import { RuntimeError } from "../python/errors.ts";
 import { repr } from "../python/repr.ts";
 import {
@@ -61,6 +69,12 @@ export interface MemoryNetworkOptions {
    * socket is closed (Linux's `ip_local_port_range`; default 32768–60999).
    */
   readonly ephemeralPorts?: readonly [first: number, last: number];
+  /** Seconds an address stays in TIME_WAIT after its connection closed first (default 60, Linux's). */
+  readonly timeWait?: number;
+  /** Run as an administrator (root): ports below the unprivileged start can be bound (default `false`). */
+  readonly administrator?: boolean;
+  /** Linux's `net.ipv4.ip_unprivileged_port_start` on this network (default 1024). */
+  readonly unprivilegedPortStart?: number;
 }
 
 /** What a connection's write is waiting for. */
@@ -197,6 +211,7 @@ export class MemoryStream extends EventEmitter<StreamEvents> implements WireStre
 
   end(): this {
     if (!this.out.ending) {
+      this.closingFirst();
       this.out.ending = true;
       this.network.activate(this.out);
     }
@@ -236,6 +251,7 @@ export class MemoryStream extends EventEmitter<StreamEvents> implements WireStre
     this.markDestroyed();
     this.out.drop();
     if (!this.out.ending) {
+      this.closingFirst();
       this.out.ending = true;
       this.network.activate(this.out);
     }
@@ -285,6 +301,13 @@ export class MemoryStream extends EventEmitter<StreamEvents> implements WireStre
     this.destroyed = true;
     if (this.ephemeralPort !== null) this.network.releasePort(this.ephemeralPort);
     this.ephemeralPort = null;
+  }
+
+  /** This end closes its side: first (the peer has not), a connection's address goes to TIME_WAIT. */
+  private closingFirst(): void {
+    if (this.in.ending || this.localAddress === undefined || this.localPort === undefined) return;
+    if (this.remotePort !== undefined)
+      this.network.enterTimeWait(this.localAddress, this.localPort);
   }
 
   /** End of stream was delivered on what this end sent. */
@@ -375,6 +398,10 @@ export class MemoryNetwork implements Wire, Disposable {
   private tasks: (() => void)[] = [];
   private immediate: NodeJS.Immediate | null = null;
   private previous: Wire | null = null;
+  /** The network's clock, in seconds: moved only by {@link advance}. */
+  private clock = 0;
+  private readonly timeWaits: TimeWaitTable;
+  private readonly rights: BindPrivilege;
   private readonly onImmediate = (): void => {
     this.immediate = null;
     this.step();
@@ -385,6 +412,11 @@ export class MemoryNetwork implements Wire, Disposable {
     this.auto = options.auto ?? true;
     [this.firstPort, this.lastPort] = options.ephemeralPorts ?? EPHEMERAL_PORTS;
     this.nextPort = this.firstPort;
+    this.timeWaits = new TimeWaitTable(options.timeWait);
+    this.rights = {
+      administrator: options.administrator ?? false,
+      unprivilegedPortStart: options.unprivilegedPortStart ?? 1024,
+    };
   }
 
   // Wire
@@ -420,7 +452,42 @@ export class MemoryNetwork implements Wire, Disposable {
     return new MemoryServer(this);
   }
 
+  /** @internal The listeners and TIME_WAIT addresses of `port`, for `bind()` (see the module rules). */
+  portUses(port: number): PortUse[] {
+    const uses: PortUse[] = this.timeWaits.uses(port, this.clock);
+    for (const key of this.listeners.keys()) {
+      const [host, p] = splitKey(key);
+      if (p === port) uses.push({ host, port, state: "listening", reuseaddr: null });
+    }
+    return uses;
+  }
+
+  /** @internal Who binds on this network (see {@link MemoryNetworkOptions.administrator}). */
+  privilege(): BindPrivilege {
+    return this.rights;
+  }
+
+  /** @internal A connection on `host`:`port` closed first: the address is in TIME_WAIT from now. */
+  enterTimeWait(host: string, port: number): void {
+    this.timeWaits.enter(host, port, this.clock);
+  }
+
   // The test's controls
+
+  /** The network's clock, in seconds since it was made (TIME_WAIT runs on it). */
+  get now(): number {
+    return this.clock;
+  }
+
+  /** How many addresses are in TIME_WAIT now. */
+  get timeWaitCount(): number {
+    return this.timeWaits.count(this.clock);
+  }
+
+  /** Move the network's clock `seconds` on: TIME_WAIT ends for the addresses whose time has come. */
+  advance(seconds: number): void {
+    this.clock += seconds;
+  }
 
   /**
    * Make this network the wire of the sockets `socket.socket()` makes from now on (sockets made before keep

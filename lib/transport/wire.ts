@@ -12,6 +12,10 @@
  */
 import * as net from "node:net";
 
+import type { BindPrivilege, PortUse } from "../kernel/bind-rules.ts";
+import { processPrivilege } from "../kernel/privileged-ports.ts";
+import { procPortUses } from "../kernel/proc-net.ts";
+
 /**
  * What `socket.ts` uses of a connection: the part of `net.Socket` it calls. Events: `data` (a chunk arrived),
  * `end` (the peer shut down writing), `error` (the connection failed; `code` names the errno, e.g.
@@ -86,12 +90,22 @@ export interface Wire {
   connect(options: net.NetConnectOpts): WireStream;
   /** Make a listener (`net.createServer`'s options). */
   createServer(options: net.ServerOpts): WireServer;
+  /**
+   * The other uses of a TCP port that `bind()` must respect (listeners, connections, TIME_WAIT) beyond this
+   * process's own bound sockets, which `socket.ts` knows; none when absent.
+   */
+  portUses?(port: number): PortUse[];
+  /** Who binds: the privileged ports and whether this process may bind them; Linux's defaults when absent. */
+  privilege?(): BindPrivilege;
 }
 
 /** The default wire: `node:net`, real sockets. */
 export const nodeWire: Wire = {
   connect: (options) => net.connect(options),
   createServer: (options) => net.createServer(options),
+  // Node sets SO_REUSEADDR on every listener: the kernel's table shows what Python's bind() would meet.
+  portUses: procPortUses,
+  privilege: processPrivilege,
 };
 
 let current: Wire = nodeWire;

@@ -37,7 +37,7 @@ function checkBytesLike(value: unknown): Uint8Array {
  * Python's `socket.inet_aton(text)`: an IPv4 address in any form glibc takes, as four bytes.
  * @throws OSError `illegal IP address string passed to inet_aton`; TypeError for bytes.
  */
-export function inet_aton(text: string): Buffer {
+export function inetAton(text: string): Buffer {
   const bytes = parseInetAton(checkStr(text, "inet_aton"));
   if (bytes === null) throw new OSError("illegal IP address string passed to inet_aton");
   return bytes;
@@ -47,7 +47,7 @@ export function inet_aton(text: string): Buffer {
  * Python's `socket.inet_ntoa(packed)`: four bytes as a dotted quad.
  * @throws OSError `packed IP wrong length for inet_ntoa`; TypeError for a str.
  */
-export function inet_ntoa(packed: Uint8Array): string {
+export function inetNtoa(packed: Uint8Array): string {
   const bytes = checkBytesLike(packed);
   if (bytes.length !== 4) throw new OSError("packed IP wrong length for inet_ntoa");
   return Array.from(bytes).join(".");
@@ -57,7 +57,7 @@ export function inet_ntoa(packed: Uint8Array): string {
  * Python's `socket.inet_pton(family, text)`: the address as 4 (AF_INET) or 16 (AF_INET6) bytes.
  * @throws OSError `illegal IP address string passed to inet_pton`; OSError 97 for another family.
  */
-export function inet_pton(family: number, text: string): Buffer {
+export function inetPton(family: number, text: string): Buffer {
   const value = checkStr(text, "inet_pton");
   let bytes: Buffer | null;
   if (family === AF_INET || int(family) === 2) {
@@ -73,7 +73,7 @@ export function inet_pton(family: number, text: string): Buffer {
  * Python's `socket.inet_ntop(family, packed)`: 4 or 16 bytes as text.
  * @throws ValueError `invalid length of packed IP address string`, `unknown address family N`.
  */
-export function inet_ntop(family: number, packed: Uint8Array): string {
+export function inetNtop(family: number, packed: Uint8Array): string {
   const bytes = checkBytesLike(packed);
   const n = int(family);
   if (n === 2) {

@@ -214,7 +214,7 @@ export async function gethostbyname(host: string): Promise<string> {
  * name is the host as given (see the module's rules on canonical names); aliases are empty. Awaited.
  * @throws gaierror as {@link gethostbyname}.
  */
-export async function gethostbyname_ex(host: string): Promise<[string, string[], string[]]> {
+export async function gethostbynameEx(host: string): Promise<[string, string[], string[]]> {
   if (host === "" || host === "<broadcast>") {
     const address = await gethostbyname(host);
     return [address, [], [address]];
@@ -342,6 +342,6 @@ export function getservbyport(port: number, proto?: string): string {
  * Python's `socket.has_dualstack_ipv6()`: can an AF_INET6 socket take IPv4 connections too? True when the
  * machine has IPv6 (Linux's sockets are dual-stack unless IPV6_V6ONLY).
  */
-export function has_dualstack_ipv6(): boolean {
+export function hasDualstackIpv6(): boolean {
   return Object.values(networkInterfaces()).some((list) => list?.some((i) => i.family === "IPv6"));
 }

@@ -273,6 +273,7 @@ export async function getfqdn(name = ""): Promise<string> {
  * with `NI_NUMERICHOST` or when it has none) and the port's service (or the number, with `NI_NUMERICSERV` or
  * when it has none; `NI_DGRAM` for udp's). The host must be an address. Awaited.
  * @throws TypeError `getnameinfo() argument 1 must be a tuple`, `getnameinfo(): illegal sockaddr argument`;
+ *   OverflowError `getnameinfo(): flowinfo must be 0-1048575.`;
  *   OSError `IPv4 sockaddr must be 2 tuple`; gaierror -2 for a host that is no address, or with `NI_NAMEREQD` an
  *   address without a name.
  */
@@ -291,6 +292,10 @@ export async function getnameinfo(
   }
   if (typeof port !== "number" || !Number.isInteger(port)) {
     throw new TypeError(`'${typeName(port)}' object cannot be interpreted as an integer`);
+  }
+  const flowinfo = items[2] ?? 0;
+  if (typeof flowinfo === "number" && (flowinfo < 0 || flowinfo > 0xfffff)) {
+    throw new OverflowError("getnameinfo(): flowinfo must be 0-1048575.");
   }
   const numeric = numericHost(host);
   if (numeric === null) throw fromErrno(EAI_NONAME);

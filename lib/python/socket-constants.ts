@@ -133,6 +133,8 @@ export const EAI_OVERFLOW = -12;
 
 /** Protocol: IP (0, any). */
 export const IPPROTO_IP = 0;
+/** `setsockopt`/`getsockopt` level for TCP options: `IPPROTO_TCP`'s other name. */
+export const SOL_TCP = 6;
 /** Protocol: UDP. */
 export const IPPROTO_UDP = 17;
 /** `bind()`'s any-address, as a number. */

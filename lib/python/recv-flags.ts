@@ -15,46 +15,50 @@
  *   bytes')`. `recvfrom_into` returns `[count, null]`: a connected stream socket has no sender address to give.
  * @module
  */
+import { blockingCall } from "./blocking.ts";
 import { ValueError, errno, fromErrno } from "./errors.ts";
 import { int } from "./int-enum.ts";
+import { explained, recvNow } from "./socket-calls.ts";
+import { READABLE } from "../kernel/fd.ts";
+import type { StreamSocket } from "../kernel/stream-socket.ts";
 
 const MSG_OOB = 1;
 const MSG_PEEK = 2;
 const MSG_DONTWAIT = 64;
 const MSG_WAITALL = 256;
 
-/** What the flags need of a socket's kernel side. */
-export interface FlagsCore {
-  /** Seconds; `null` blocking without limit; `0` non-blocking. */
-  readonly timeout: number | null;
-  recvNow(bufsize: number): Buffer;
-  peekNow(bufsize: number): Buffer;
-  blockingCall<T>(bits: number, op: () => T): Promise<T>;
+/** The kernel's recv with MSG_PEEK, raising Python's error for its errno. */
+function peekNow(core: StreamSocket, bufsize: number): Buffer {
+  const got = core.peek(bufsize);
+  if (typeof got !== "number") return got;
+  throw explained(got);
 }
 
-/** The bytes `recv(bufsize, flags)` returns, right now (non-blocking, or with MSG_DONTWAIT). */
-export function recvNowWithFlags(core: FlagsCore, bufsize: number, flags: number): Buffer {
+/**
+ * The bytes `recv(bufsize, flags)` returns right now (a non-blocking socket, or MSG_DONTWAIT).
+ * @throws ValueError for a negative size; OSError 22 for MSG_OOB; as `recv()` otherwise.
+ */
+export function recvNowWithFlags(core: StreamSocket, bufsize: number, flags: number): Buffer {
   const f = int(flags);
   if (bufsize < 0) throw new ValueError("negative buffersize in recv");
   if ((f & MSG_OOB) !== 0) throw fromErrno(errno.EINVAL);
-  return (f & MSG_PEEK) !== 0 ? core.peekNow(bufsize) : core.recvNow(bufsize);
+  return (f & MSG_PEEK) !== 0 ? peekNow(core, bufsize) : recvNow(core, bufsize);
 }
 
 /** A blocking socket's `recv(bufsize, flags)`: waits as the flags say (see the module's rules). */
 export async function recvWithFlags(
-  core: FlagsCore,
+  core: StreamSocket,
   bufsize: number,
   flags: number,
-  readable: number,
 ): Promise<Buffer> {
   const f = int(flags);
   if ((f & MSG_DONTWAIT) !== 0) return recvNowWithFlags(core, bufsize, f);
-  const first = await core.blockingCall(readable, () => recvNowWithFlags(core, bufsize, f));
+  const first = await blockingCall(core, READABLE, () => recvNowWithFlags(core, bufsize, f));
   if ((f & MSG_WAITALL) === 0 || (f & MSG_PEEK) !== 0 || core.timeout !== null) return first;
   const parts = [first];
   let total = first.length;
   while (total < bufsize && parts.at(-1)?.length !== 0) {
-    const more = await core.blockingCall(readable, () => core.recvNow(bufsize - total));
+    const more = await blockingCall(core, READABLE, () => recvNow(core, bufsize - total));
     parts.push(more);
     total += more.length;
   }

@@ -41,7 +41,11 @@ export function procAddress(hex: string): string {
 /** Parse the lines of a /proc/net/tcp(6) file: the uses of `port` (all ports when undefined). */
 export function parseProcNet(text: string, port?: number): PortUse[] {
   const uses: PortUse[] = [];
+  // Only the lines whose local address has the port (`:PORT ` in hex, upper case), when one is asked for.
+  const needle =
+    port === undefined ? null : `:${port.toString(16).toUpperCase().padStart(4, "0")} `;
   for (const line of text.split("\n").slice(1)) {
+    if (needle !== null && !line.includes(needle)) continue;
     const fields = line.trim().split(/\s+/);
     const local = fields[1];
     const state = fields[3];

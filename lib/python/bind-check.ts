@@ -28,6 +28,9 @@ export interface BindingSocket extends PortOwner {
  * @throws PermissionError 13 for a privileged port without the right; OSError 98 for a port in use.
  */
 export function checkBind(sock: BindingSocket, host: string, port: number): void {
+  // Port 0 asks for a free port: nothing to check (and the kernel's table is not read, which is slow where it
+  // holds many connections).
+  if (port === 0) return;
   const table = portTable(sock.wire);
   const local = needsLookup(host) ? (int(sock.family) === 10 ? "::" : "0.0.0.0") : host;
   const uses = [...table.uses(port), ...(sock.wire.portUses?.(port) ?? [])];

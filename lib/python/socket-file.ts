@@ -84,14 +84,28 @@ export class SocketIO implements Reprable {
     return this.sock.fileno();
   }
 
-  /** Can it read (`r` in the mode)? */
+  /** Can it read (`r` in the mode)? @throws ValueError when closed. */
   readable(): boolean {
+    this.checkClosed();
     return this.mode.includes("r");
   }
 
-  /** Can it write (`w` in the mode)? */
+  /** Can it write (`w` in the mode)? @throws ValueError when closed. */
   writable(): boolean {
+    this.checkClosed();
     return this.mode.includes("w");
+  }
+
+  /** A socket cannot seek: `false`. @throws ValueError when closed. */
+  seekable(): boolean {
+    this.checkClosed();
+    return false;
+  }
+
+  /** The socket's fd. @throws ValueError when closed. */
+  fileno(): number {
+    this.checkClosed();
+    return this.sock.fileno();
   }
 
   /**
@@ -268,7 +282,7 @@ export class SocketFile extends SocketIO {
   override async close(): Promise<void> {
     if (this.closed) return;
     try {
-      if (this.writable() && this.outboxBytes > 0) await this.flush();
+      if (this.mode.includes("w") && this.outboxBytes > 0) await this.flush();
     } finally {
       this.release();
     }
@@ -276,8 +290,9 @@ export class SocketFile extends SocketIO {
 
   /** `<_io.BufferedReader name=5>`, `<_io.BufferedWriter name=4>`, `<_io.BufferedRWPair object at 0x…>`. */
   override [reprSymbol](): string {
-    if (this.readable() && this.writable()) return `<_io.BufferedRWPair object at 0x7f5302e9b1c0>`;
-    return `<_io.Buffered${this.readable() ? "Reader" : "Writer"} name=${String(this.name)}>`;
+    const [reads, writes] = [this.mode.includes("r"), this.mode.includes("w")];
+    if (reads && writes) return `<_io.BufferedRWPair object at 0x7f5302e9b1c0>`;
+    return `<_io.Buffered${reads ? "Reader" : "Writer"} name=${String(this.name)}>`;
   }
 }
 

@@ -24,9 +24,13 @@ import { reprSymbol, type Reprable } from "./repr.ts";
 
 /** What a file needs of a socket (either view of it). */
 export interface FileSocket {
+  /** Receive up to `bufsize` bytes (awaited in blocking mode). */
   recv(bufsize: number): Buffer | Promise<Buffer>;
+  /** Send all of `data` (awaited in blocking mode). */
   sendall(data: Uint8Array): void | Promise<void>;
+  /** The socket's fd. */
   fileno(): number;
+  /** Close the socket. */
   close(): void;
 }
 
@@ -70,8 +74,10 @@ export class SocketIO implements Reprable {
 
   /** @internal */
   constructor(
+    /** The socket the file reads and writes. */
     protected readonly sock: FileSocket,
     private readonly state: object,
+    /** The mode: `'rb'`, `'wb'` or `'rwb'` (the text file's own is without `b`). */
     readonly mode: string,
   ) {
     const held = refs.get(state) ?? { count: 0, closeWhenDone: false };
@@ -136,6 +142,7 @@ export class SocketIO implements Reprable {
     this.release();
   }
 
+  /** Mark the file closed and give the socket its reference back (closing it if it waits for that). */
   protected release(): void {
     if (this.released) return;
     this.released = true;
@@ -149,6 +156,7 @@ export class SocketIO implements Reprable {
     }
   }
 
+  /** @throws ValueError `I/O operation on closed file.` when closed. */
   protected checkClosed(): void {
     if (this.closed) throw new ValueError("I/O operation on closed file.");
   }
@@ -301,6 +309,7 @@ export class SocketTextFile implements Reprable {
   /** @internal */
   constructor(
     private readonly file: SocketFile,
+    /** The text's encoding (`'UTF-8'` unless told). */
     readonly encoding: string,
   ) {}
 

@@ -92,7 +92,14 @@ export { OSError as error, TimeoutError as timeout, gaierror, herror } from "./e
 export { SHUT_RD, SHUT_WR, SHUT_RDWR } from "../kernel/constants.ts";
 // The AF_/SOCK_/AI_/MSG_ enum members, the name look-ups, the inet and byte-order helpers.
 export * from "./socket-names.ts";
-export type { MakefileOptions, SocketFile, SocketIO, SocketTextFile } from "./socket-file.ts";
+export type {
+  FileSocket,
+  MakefileOptions,
+  SocketFile,
+  SocketIO,
+  SocketTextFile,
+} from "./socket-file.ts";
+export type { IntEnum, IntEnumMember } from "./int-enum.ts";
 export type { CreateServerOptions } from "./create-server.ts";
 export type { Address, Inet6Address, InetAddress, UnixAddress } from "./address.ts";
 

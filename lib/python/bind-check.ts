@@ -46,11 +46,13 @@ export function checkBind(sock: BindingSocket, host: string, port: number): void
     );
   }
   if (code !== 0) {
-    const timeWait = uses.some((u) => u.port === port && u.state === "time-wait");
+    const states = new Set(uses.filter((u) => u.port === port).map((u) => u.state));
     throw fromErrno(code).addNote(
-      timeWait
-        ? "The port is in TIME_WAIT: a connection on it was closed from this side first. Set SO_REUSEADDR before bind() (the course's app-server does), or wait for TIME_WAIT to end (60 s)."
-        : "Another socket holds that port: pick another port, or close that socket first.",
+      states.has("listening")
+        ? "Another program listens on that port. Pick another port, or stop it; SO_REUSEADDR only helps with a port left in TIME_WAIT."
+        : states.has("time-wait")
+          ? "The port is in TIME_WAIT: a connection on it was closed from this side first. Set SO_REUSEADDR before bind() (the course's app-server does), or wait for TIME_WAIT to end (60 s)."
+          : "Another socket holds that port: pick another port, or close that socket first.",
     );
   }
   table.claim(sock, local, port);

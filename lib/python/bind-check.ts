@@ -33,13 +33,18 @@ export function checkBind(sock: BindingSocket, host: string, port: number): void
   if (port === 0) return;
   const table = portTable(sock.wire);
   const local = needsLookup(host) ? (int(sock.family) === 10 ? "::" : "0.0.0.0") : host;
-  const uses = [...table.uses(port), ...(sock.wire.portUses?.(port) ?? [])];
-  const code = bindErrno(
-    { host: local, port, reuseaddr: sock.reuseaddr !== 0 },
-    uses,
-    sock.wire.privilege?.() ?? UNRESTRICTED,
-    (p) => table.reuseOf(p) ?? true,
-  );
+  const request = { host: local, port, reuseaddr: sock.reuseaddr !== 0 };
+  const privilege = sock.wire.privilege?.() ?? UNRESTRICTED;
+  const assumeReuse = (p: number): boolean => table.reuseOf(p) ?? true;
+  // This process's own sockets first; the wire's view (the kernel's table, slow to read where it is long) only
+  // when they allow the bind.
+  const uses = table.uses(port);
+  let code = bindErrno(request, uses, privilege, assumeReuse);
+  if (code === 0) {
+    const wireUses = sock.wire.portUses?.(port) ?? [];
+    uses.push(...wireUses);
+    code = bindErrno(request, wireUses, privilege, assumeReuse);
+  }
   if (code === errno.EACCES) {
     throw fromErrno(code).addNote(
       `Ports below ${String(sock.wire.privilege?.().unprivilegedPortStart ?? 1024)} are for the administrator (root): pick a port from 1024 up, as the course's 65432.`,

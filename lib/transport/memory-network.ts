@@ -25,10 +25,15 @@
  *   {@link MemoryNetwork.refuse} makes an address refuse connections even while something listens there.
  * - **Close.** As on the kernel: `close()` with unread data resets the peer (TCP); otherwise the peer reads what
  *   was sent, then end of stream. Bytes that reach a closed socket reset their sender.
+ * - **Restarts and privileges.** The end that closes a connection first stays in TIME-WAIT for `timeWait` seconds
+ *   (60) of the network's clock, which {@link MemoryWire.advance} moves (and, with `{ auto: false }`, each step,
+ *   by 1 ms): until then a `bind()` of that port fails with `[Errno 98] Address already in use` unless both
+ *   sockets set SO_REUSEADDR. Ports below 1024 need the option `administrator`: else `bind()` raises
+ *   `PermissionError: [Errno 13]`, as for a normal user on Linux (`lib/kernel/bind-rules.ts` has the rules).
  * - **Tools.** Each connection end has a TCP state (`memory/tcp-state.ts`: SYN-SENT, ESTAB, FIN-WAIT-1/2,
- *   CLOSE-WAIT, LAST-ACK, CLOSING, TIME-WAIT for 60 s on the network's clock), {@link MemoryNetwork.ss} prints the
- *   sockets as `ss -tan` does, and {@link MemoryNetwork.capture} writes every segment as a pcap file
- *   (`memory/capture.ts`). The clock (`memory/clock.ts`) is virtual under `{ auto: false }`: one step is 1 ms.
+ *   CLOSE-WAIT, LAST-ACK, CLOSING, TIME-WAIT), {@link MemoryNetwork.ss} prints the sockets as `ss -tan` does, and
+ *   {@link MemoryNetwork.capture} writes every segment as a pcap file (`memory/capture.ts`), stamped by the
+ *   network's clock under `{ auto: false }` (`memory/clock.ts`).
  *
  * @example
  * ```ts
@@ -201,14 +206,6 @@ export class MemoryNetwork extends MemoryWire implements Disposable {
   }
 
   /**
-   * Move the network's clock on by `seconds` (TIME-WAIT ends when its time is over).
-   * @throws RangeError when `seconds` is negative.
-   */
-  advance(seconds: number): void {
-    this.clock.advance(seconds);
-  }
-
-  /**
    * Write every segment the network moves from now on to a pcap file at `path`, until the capture is closed (see
    * `memory/capture.ts`: `tshark -r path` reads it). One capture at a time.
    * @throws RuntimeError when a capture is already on; Node's error when the file cannot be made.
@@ -237,7 +234,7 @@ export class MemoryNetwork extends MemoryWire implements Disposable {
    * it; with none on, this costs one check.
    */
   datagramDelivered(src: EndAddress, dst: EndAddress, payload: Uint8Array): void {
-    if (this.tcp.tap !== null) this.tcp.tap.datagram(src, dst, payload, this.clock.now());
+    if (this.tcp.tap !== null) this.tcp.tap.datagram(src, dst, payload, this.clock.stamp());
   }
 
   private connectionOf(sock: Socket): MemoryStream {

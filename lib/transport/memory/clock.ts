@@ -1,12 +1,13 @@
 /**
- * The memory network's clock: what its captures stamp segments with and what ends a TIME-WAIT.
+ * The memory network's clock: what ends a TIME-WAIT, and what its captures stamp segments with.
  *
  * The rules:
- * - With `{ auto: false }` the clock is virtual and the run decides it: it starts at 0, each `step()` moves it on
- *   by {@link NetworkClock.stepSeconds} (1 ms by default), and `advance(seconds)` moves it on by as much. The same
- *   calls give the same times on every run, so captures are byte-identical.
- * - With steps that run by themselves (the default) it follows the wall clock (`performance.now()`) from the
- *   network's creation; `advance(seconds)` still moves it on (a test ends a TIME-WAIT without waiting 60 s).
+ * - {@link NetworkClock.now} is virtual, and the run decides it: it starts at 0 and `advance(seconds)` moves it on;
+ *   with `{ auto: false }` each `step()` moves it on too, by {@link NetworkClock.stepSeconds} (1 ms by default).
+ *   The same calls give the same times on every run, so a TIME-WAIT ends at the same call every time.
+ * - {@link NetworkClock.stamp} is what a capture writes: `now()` under `{ auto: false }` (captures are then
+ *   byte-identical from run to run); with steps that run by themselves, the wall time since the network was made
+ *   (`performance.now()`) plus what `advance()` added, so that a capture shows the run's real pace.
  * - It never goes back.
  * @module
  */
@@ -17,20 +18,25 @@ export class NetworkClock {
   private readonly started = performance.now();
 
   /**
-   * @param manual - virtual time moved by steps (`{ auto: false }`), else the wall clock.
-   * @param stepSeconds - how far one step moves virtual time.
+   * @param manual - steps move the clock (`{ auto: false }`), and captures use it as it is.
+   * @param stepSeconds - how far one step moves the clock.
    */
   constructor(
     readonly manual: boolean,
     readonly stepSeconds = 0.001,
   ) {}
 
-  /** Seconds since the network was made. */
+  /** Seconds on the network's clock since it was made. */
   now(): number {
+    return this.virtual;
+  }
+
+  /** The time a capture gives a segment moved now (see the module rules), in seconds. */
+  stamp(): number {
     return this.manual ? this.virtual : (performance.now() - this.started) / 1000 + this.virtual;
   }
 
-  /** One step ran (virtual time only). */
+  /** One step ran (moves the clock under `{ auto: false }` only). */
   tick(): void {
     if (this.manual) this.virtual += this.stepSeconds;
   }

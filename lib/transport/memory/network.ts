@@ -16,6 +16,7 @@ import type {
   WireListener,
   WireStream,
 } from "../interface.ts";
+import type { BindPrivilege, PortUse } from "../../kernel/bind-rules.ts";
 import { NetworkClock } from "./clock.ts";
 import { asKernelSocket } from "./kernel-view.ts";
 import { MemoryListener } from "./listener.ts";
@@ -36,10 +37,17 @@ export interface MemoryNetworkOptions {
    * socket is closed (Linux's `ip_local_port_range`; default 32768–60999).
    */
   readonly ephemeralPorts?: readonly [first: number, last: number];
-  /** How long TIME-WAIT lasts after an active close, in seconds on the network's clock (default 60, as Linux). */
+  /**
+   * Seconds the end that closed a connection first stays in TIME-WAIT, on the network's clock (default 60,
+   * Linux's).
+   */
   readonly timeWait?: number;
   /** With `{ auto: false }`: how far one step moves the network's clock, in seconds (default 0.001). */
   readonly stepSeconds?: number;
+  /** Run as an administrator (root): ports below the unprivileged start can be bound (default `false`). */
+  readonly administrator?: boolean;
+  /** Linux's `net.ipv4.ip_unprivileged_port_start` on this network (default 1024). */
+  readonly unprivilegedPortStart?: number;
 }
 
 /** Where a connection is going: a listener's key, and the addresses both ends will show. */
@@ -70,13 +78,14 @@ export class MemoryWire implements Wire {
   /** Events for the next step: connections to make, streams to close, errors to report. */
   private tasks: (() => void)[] = [];
   private immediate: NodeJS.Immediate | null = null;
-  /** The network's clock: capture timestamps, TIME-WAIT (see `clock.ts`). */
+  /** The network's clock: TIME-WAIT, capture timestamps (see `clock.ts`). */
   readonly clock: NetworkClock;
-  /** @internal The TCP state of every stream end, and the segments a capture sees (see `tcp-state.ts`). */
+  /** @internal The TCP state of every stream end (TIME-WAIT too), and the segments a capture sees (`tcp-state.ts`). */
   readonly tcp: TcpStates;
   /** @internal Listeners in the order they listened, each with a number (a Unix listener's made-up inode). */
   readonly listening = new Map<MemoryListener, number>();
   private listened = 0;
+  private readonly rights: BindPrivilege;
   private readonly onImmediate = (): void => {
     this.immediate = null;
     this.step();
@@ -90,6 +99,10 @@ export class MemoryWire implements Wire {
     this.clock = new NetworkClock(!this.auto, options.stepSeconds);
     this.tcp = new TcpStates(this.clock, roomOf);
     if (options.timeWait !== undefined) this.tcp.timeWaitSeconds = options.timeWait;
+    this.rights = {
+      administrator: options.administrator ?? false,
+      unprivilegedPortStart: options.unprivilegedPortStart ?? 1024,
+    };
   }
 
   // Wire
@@ -136,7 +149,45 @@ export class MemoryWire implements Wire {
     return new MemoryListener(this, request, sink);
   }
 
+  /** @internal The listeners and TIME_WAIT addresses of `port`, for `bind()` (see the module rules). */
+  portUses(port: number): PortUse[] {
+    const uses: PortUse[] = this.tcp.timeWait(port).map((end) => ({
+      host: end.local.host,
+      port,
+      state: "time-wait",
+      reuseaddr: null,
+    }));
+    for (const key of this.listeners.keys()) {
+      const [host, p] = splitKey(key);
+      if (p === port) uses.push({ host, port, state: "listening", reuseaddr: null });
+    }
+    return uses;
+  }
+
+  /** @internal Who binds on this network (see {@link MemoryNetworkOptions.administrator}). */
+  privilege(): BindPrivilege {
+    return this.rights;
+  }
+
   // The test's controls
+
+  /** The network's clock, in seconds since it was made (TIME-WAIT runs on it; see `clock.ts`). */
+  get now(): number {
+    return this.clock.now();
+  }
+
+  /** How many connection ends are in TIME-WAIT now. */
+  get timeWaitCount(): number {
+    return this.tcp.all().filter((end) => end.state === "TIME-WAIT").length;
+  }
+
+  /**
+   * Move the network's clock `seconds` on: TIME-WAIT ends for the ends whose time has come.
+   * @throws RangeError when `seconds` is negative.
+   */
+  advance(seconds: number): void {
+    this.clock.advance(seconds);
+  }
 
   /**
    * The connection of a kernel socket on this network, if it has one.

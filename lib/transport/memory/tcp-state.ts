@@ -248,7 +248,7 @@ export class TcpStates {
           window: 0,
           payload: EMPTY,
         },
-        this.clock.now(),
+        this.clock.stamp(),
       );
     }
     this.set(client, "CLOSED");
@@ -380,7 +380,7 @@ export class TcpStates {
         window: Math.min(0xffff, flags & SYN ? room : Math.floor(room / (1 << WINDOW_SHIFT))),
         payload,
       },
-      this.clock.now(),
+      this.clock.stamp(),
     );
   }
 }

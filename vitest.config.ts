@@ -27,6 +27,7 @@ export default defineConfig({
           include: [
             "spec/socket.spec.ts",
             "spec/selectors.spec.ts",
+            "spec/timeouts.spec.ts",
             "spec/conformance/test_*.spec.ts",
             "spec/conformance/socket-*.spec.ts",
           ],

@@ -977,10 +977,16 @@ function normalize(family: number, address: Address, fn: string): NormalizedAddr
 
 /**
  * Check a timeout as Python's `settimeout()` and `setdefaulttimeout()` do: NaN, then beyond what a 64-bit count
- * of nanoseconds holds, then negative. `-0` becomes `0`.
+ * of nanoseconds holds, then negative. `-0` becomes `0`. Not a number: `TypeError("'str' object cannot be
+ * interpreted as an integer")`.
  */
-function checkTimeout(value: number | null): number | null {
-  if (value === null) return null;
+function checkTimeout(given: unknown): number | null {
+  if (given === null) return null;
+  // Python takes an int or a float (a bool is an int); anything else is a TypeError (settimeout('x')).
+  const value = typeof given === "boolean" ? Number(given) : given;
+  if (typeof value !== "number") {
+    throw new TypeError(`'${typeName(value)}' object cannot be interpreted as an integer`);
+  }
   if (Number.isNaN(value)) throw new ValueError("Invalid value NaN (not a number)");
   if (!(Math.abs(value) * 1e9 < MAX_NANOSECONDS)) {
     throw new OverflowError("timestamp out of range for platform time_t");
@@ -1159,7 +1165,8 @@ abstract class SocketBase implements Reprable, Disposable {
    * `null` waits without limit; `0` makes the blocking calls raise `BlockingIOError` instead of waiting (use
    * {@link setblocking} to get the synchronous view).
    * @throws ValueError `Timeout value out of range` for negative values, `Invalid value NaN (not a number)`;
-   *   OverflowError `timestamp out of range for platform time_t` beyond 2**63 ns; OSError 9 when closed.
+   *   OverflowError `timestamp out of range for platform time_t` beyond 2**63 ns; OSError 9 when closed;
+   *   TypeError `'str' object cannot be interpreted as an integer` for what is not a number.
    */
   settimeout(value: number | null): void {
     const timeout = checkTimeout(value);

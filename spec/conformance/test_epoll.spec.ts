@@ -8,7 +8,7 @@
 // - CPython's bounds on how long a poll() that finds something ready takes (`then - now > 0.01` fails) are left
 //   out: our tests assert no wall-clock durations. What they guard (that the call did not wait for its timeout) is
 //   what the expected events show: they were ready at once, as the timeout tests of
-//   spec/conformance/timeouts.spec.ts measure on a fake clock.
+//   spec/timeouts.spec.ts measure on a fake clock.
 // - Arguments of a wrong type are passed through `never`, as a program that is not type-checked would pass them.
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";

@@ -424,7 +424,7 @@ export abstract class PollLikeSelector<
    * One observer; `null` for none.
    */
   onSelect: ((ready: ReadyList<F, D>, timeout: number | null) => void) | null = null;
-  /** The `select` module's object this selector is built on. */
+  /** @internal The `select` module's object this selector is built on. */
   protected abstract readonly selector: Pollster<SelectorKey<F, D>>;
   /** Closed by {@link close}. */
   protected closed = false;
@@ -537,6 +537,7 @@ export class EpollSelector<
   D = unknown,
   F extends FileObj = NonBlockingSocket,
 > extends PollLikeSelector<D, F> {
+  /** @internal Its `select.epoll()` object. */
   protected readonly selector = new epoll<SelectorKey<F, D>>();
 
   /** The selector's own fd (the epoll fd). @throws ValueError once closed. */
@@ -574,6 +575,7 @@ export class PollSelector<
   D = unknown,
   F extends FileObj = NonBlockingSocket,
 > extends PollLikeSelector<D, F> {
+  /** @internal Its `select.poll()` object. */
   protected readonly selector = poll<SelectorKey<F, D>>();
 
   protected override traceName(): string {
@@ -594,6 +596,7 @@ export class SelectSelector<
   D = unknown,
   F extends FileObj = NonBlockingSocket,
 > extends PollLikeSelector<D, F> {
+  /** @internal Its fd sets, as a `select.poll()` object. */
   protected readonly selector = poll<SelectorKey<F, D>>();
 
   /**

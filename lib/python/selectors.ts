@@ -550,11 +550,6 @@ export class EpollSelector<
     return this.selector.pollInto(ms, Math.max(this.getMap()?.size ?? 0, 1));
   }
 
-  protected override implRegister(key: SelectorKey<F, D>): void {
-    // CPython's register() on a closed selector fails in epoll's register(); so does this one.
-    super.implRegister(key);
-  }
-
   protected override implClose(): void {
     super.implClose();
     this.selector.close();

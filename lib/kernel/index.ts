@@ -1,5 +1,13 @@
 /**
- * The kernel's model, below the Python faces: the file-descriptor table. Knows no Node API for sockets.
+ * The kernel's model, below the Python faces: the file-descriptor table, and the model of a socket (states,
+ * buffers, readiness, errno) shared by the socket types. Knows no Node API for sockets and no Python exception: it
+ * drives a wire (`lib/transport/`) and returns errno numbers.
  * @module
  */
 export * as fd from "./fd.ts";
+export * as constants from "./constants.ts";
+export * as errno from "./errno.ts";
+export * as socket from "./socket.ts";
+export * as streamSocket from "./stream-socket.ts";
+export * as receiveQueue from "./receive-queue.ts";
+export * as sendQueue from "./send-queue.ts";

@@ -1,6 +1,8 @@
 /**
- * Python's `socket` module on top of `node:net`, or of an in-memory network in tests (the wire is `wire.ts`'s
- * business: this module is the kernel's part, buffers, readiness, errno and states).
+ * Python's `socket` module: the faces a program holds ({@link BlockingSocket}, {@link NonBlockingSocket}), the
+ * module's functions and constants, and Python's checks and errors. Below it, the kernel's model of a socket
+ * (`lib/kernel/`: states, buffers, readiness, errno) does the work, over a wire (`lib/transport/`: `node:net`, or
+ * an in-memory network in tests).
  *
  * `socket(family, type)` makes a socket in **blocking mode**, as Python does. JavaScript cannot block, so in
  * blocking mode the calls that block in Python return Promises: `await s.accept()`, `await conn.recv(1024)`,
@@ -44,44 +46,29 @@
  * @module
  */
 import { inspect } from "node:util";
-import { lookup } from "node:dns";
 import * as net from "node:net";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
 import {
-  type KeyboardInterrupt,
-  OSError,
-  OverflowError,
-  TimeoutError,
-  ValueError,
-  errno,
-  fromErrno,
-  fromNodeError,
-  errnoOf,
-  raisedHere,
-} from "./errors.ts";
-import {
-  HANGUP,
-  READABLE,
-  WRITABLE,
-  Watchers,
-  allocateFd,
-  queueFlush,
-  releaseFd,
-  type Flushable,
-  type Selectable,
-  type Watcher,
-} from "../kernel/fd.ts";
-import {
-  listenForSigint,
-  startWaiting,
-  stopWaiting,
-  type Interruptible,
-} from "./keyboard-interrupt.ts";
+  type Address,
+  type Inet6Address,
+  type InetAddress,
+  normalize,
+  toAddress,
+} from "./address.ts";
+import { cInt, checkBytes, checkTimeout } from "./arguments.ts";
+import { acceptNow, checkOpen, explained, listenNow, recvNow, sendNow } from "./socket-calls.ts";
+import { blockingCall, waitFor } from "./blocking.ts";
+import { OSError, errno, fromErrno, raisedHere } from "./errors.ts";
+import { AF_INET, AF_INET6, AF_UNIX, SOCK_STREAM } from "../kernel/constants.ts";
+import { READABLE, WRITABLE } from "../kernel/fd.ts";
+import { StreamSocket } from "../kernel/stream-socket.ts";
+import { listenForSigint } from "./keyboard-interrupt.ts";
+import { IPPROTO_TCP, getOption, setOption } from "./socket-options.ts";
 import { repr, reprSymbol, type Reprable } from "./repr.ts";
-import { defaultWire, type Wire, type WireServer, type WireStream } from "../transport/wire.ts";
+import { defaultWire } from "../transport/wire.ts";
 
 /**
  * The socket module's exceptions, under Python's names: `socket.error` is `OSError` and `socket.timeout` is
@@ -89,945 +76,43 @@ import { defaultWire, type Wire, type WireServer, type WireStream } from "../tra
  */
 export { OSError as error, TimeoutError as timeout, gaierror, herror } from "./errors.ts";
 
-/** Address family: Unix domain sockets (a filesystem path). */
-export const AF_UNIX = 1;
-/** Address family: IPv4, addresses `[host, port]`. */
-export const AF_INET = 2;
-/** Address family: IPv6, addresses `[host, port, flowinfo, scopeId]`. */
-export const AF_INET6 = 10;
-/** Socket type: a byte stream (TCP). The only type we emulate. */
-export const SOCK_STREAM = 1;
-/** `setsockopt`/`getsockopt` level for socket options. */
-export const SOL_SOCKET = 1;
-/** Option: allow binding an address in TIME_WAIT. Node always sets it on listeners; we record the value. */
-export const SO_REUSEADDR = 2;
-/** Option (read only): the pending error, reported once, then 0. */
-export const SO_ERROR = 4;
-/** Option: the send buffer size in bytes (decides writability and partial sends). */
-export const SO_SNDBUF = 7;
-/** Option: the receive buffer size in bytes (unread data beyond it stops reading from the network). */
-export const SO_RCVBUF = 8;
-/** Option: TCP keep-alive probes. */
-export const SO_KEEPALIVE = 9;
-/** `setsockopt`/`getsockopt` level for TCP options. */
-export const IPPROTO_TCP = 6;
-/** TCP option: disable Nagle's algorithm. */
-export const TCP_NODELAY = 1;
-/** `shutdown()`: no more receives. */
-export const SHUT_RD = 0;
-/** `shutdown()`: no more sends (the peer sees end of stream). */
-export const SHUT_WR = 1;
-/** `shutdown()`: both. */
-export const SHUT_RDWR = 2;
+export {
+  AF_UNIX,
+  AF_INET,
+  AF_INET6,
+  SOCK_STREAM,
+  SHUT_RD,
+  SHUT_WR,
+  SHUT_RDWR,
+} from "../kernel/constants.ts";
+export type { Address, Inet6Address, InetAddress, UnixAddress } from "./address.ts";
 
-/** An IPv4 address, as Python writes it: `('127.0.0.1', 65432)`. */
-export type InetAddress = readonly [host: string, port: number];
-/** An IPv6 address, as Python gives it: `('::1', 65432, 0, 0)` (host, port, flowinfo, scope id). */
-export type Inet6Address = readonly [host: string, port: number, flowinfo: number, scopeId: number];
-/** A Unix domain socket address: a path, or `''` when unnamed. */
-export type UnixAddress = string;
-/** Any socket address. */
-export type Address = InetAddress | Inet6Address | UnixAddress;
+export {
+  SOL_SOCKET,
+  SO_REUSEADDR,
+  SO_ERROR,
+  SO_SNDBUF,
+  SO_RCVBUF,
+  SO_KEEPALIVE,
+  IPPROTO_TCP,
+  TCP_NODELAY,
+} from "./socket-options.ts";
 
-/** getaddrinfo()'s EAI_ADDRFAMILY, as Python's `socket.gaierror` numbers it. */
-const EAI_ADDRFAMILY = -9;
-/** The largest C int. */
-const INT_MAX = 0x7fffffff;
-/** Past the largest timeout Python takes, in nanoseconds (a signed 64-bit count). */
-const MAX_NANOSECONDS = 2 ** 63;
 /** The timeout new sockets get: `setdefaulttimeout()`. */
 let defaultTimeout: number | null = null;
-/** Most output gathered from several send()s before it is handed to Node in one write. */
-const GATHER_LIMIT = 64 * 1024;
-/** A write no longer than this fits in one TCP segment on any network (IPv6's smallest MTU is 1280). */
-const ONE_SEGMENT = 1024;
-/** Default receive and send buffer sizes, in bytes. */
-const DEFAULT_BUFFER = 256 * 1024;
-const EMPTY: Buffer = Buffer.alloc(0);
-/** The `pending` of every socket that is not listening: always empty. */
-const NO_CONNECTIONS: SocketCore[] = [];
-/** Node's longest timer; a waiting call with no timeout re-arms it to stay alive, as a blocking call does. */
-const FOREVER_MS = 0x7fffffff;
-
-/**
- * `fresh`: made, maybe bound; `listening`; `connecting`: connect under way; `connected`: a connection, or a
- * failed one (`hangup` set); `closed`.
- */
-type State = "fresh" | "listening" | "connecting" | "connected" | "closed";
-
-/**
- * What both views of a socket share: the state, the buffers, the Node objects. Internal; programs hold a
- * {@link BlockingSocket} or a {@link NonBlockingSocket}.
- */
-class SocketCore implements Selectable, Flushable {
-  fd = -1;
-  state: State = "fresh";
-  /** Seconds; `null` = blocking without limit, `0` = non-blocking. */
-  timeout: number | null = null;
-  readonly watchers = new Watchers();
-
-  bound: NormalizedAddress | null = null;
-  server: WireServer | null = null;
-  /** A listening socket's connections not yet accepted (its own array from `listen()` on). */
-  pending: SocketCore[] = NO_CONNECTIONS;
-
-  stream: WireStream | null = null;
-  /** Received, not yet read: chunks, with `head` bytes of the first already taken. */
-  private readonly chunks: Buffer[] = [];
-  private head = 0;
-  buffered = 0;
-  private paused = false;
-  /** The peer ended its side (or we shut down reading). */
-  eof = false;
-  /** A pending error (errno), reported once by recv/send/connectEx/SO_ERROR. */
-  pendingErrno: number | null = null;
-  /** An error happened on this connection (epoll's ERR|HUP): readable and writable from now on. */
-  hangup = false;
-  /** We shut down writing, or the connection broke: send raises EPIPE. */
-  writeShut = false;
-  /** A completed connect was already reported by connect/connectEx. */
-  connectReported = false;
-  /** Accepted by send(), not yet handed to Node: the first `queuedBytes` bytes of `queued` (see enqueue). */
-  private queued: Buffer = EMPTY;
-  private queuedBytes = 0;
-  /** Bytes handed to Node and not yet written by it (its `writableLength`, read when it changes). */
-  private inNode = 0;
-  /** Sent bytes are still queued in Node: the stream is ref'd until they are written. */
-  private flushing = false;
-  /** Set when a send left no room: the next write completion may make the socket writable again. */
-  private sendBlocked = false;
-  /** Unix sockets from socketpair() have no name. */
-  unnamed = false;
-  /** AF_UNIX: the path this socket connected to, its peer's name (`getpeername()`). */
-  peerPath = "";
-
-  rcvbuf = DEFAULT_BUFFER;
-  sndbuf = DEFAULT_BUFFER;
-  reuseaddr = 0;
-  keepalive = 0;
-  nodelay = 0;
-
-  private blockingView: BlockingSocket | null = null;
-  private nonBlockingView: NonBlockingSocket | null = null;
-  /** Node's callback for our writes (see {@link written}), made at the first write. */
-  private onWritten: (() => void) | null = null;
-  /** Has this connection written before? (See {@link flushQueued} on Nagle.) */
-  private wrote = false;
-  /** Nagle's algorithm is off in the real socket. */
-  private nagleOff = false;
-
-  constructor(
-    readonly family: number,
-    readonly type: number,
-    readonly proto = 0,
-    /** What carries the bytes: `node:net`, or a memory network (see `wire.ts`). */
-    readonly wire: Wire = defaultWire(),
-  ) {}
-
-  // Views
-
-  blocking(): BlockingSocket {
-    return (this.blockingView ??= new BlockingSocket(this));
-  }
-
-  nonBlocking(): NonBlockingSocket {
-    return (this.nonBlockingView ??= new NonBlockingSocket(this));
-  }
-
-  /** Give the socket its fd and the module's default timeout (`setdefaulttimeout()`), as a new socket gets. */
-  open(): void {
-    this.fd = allocateFd(this);
-    this.timeout = defaultTimeout;
-  }
-
-  // Selectable
-
-  fileno(): number {
-    return this.fd;
-  }
-
-  readiness(): number {
-    // A selector asks this of every ready key on every select(): the common case comes first.
-    switch (this.state) {
-      case "connected": {
-        if (this.hangup) return READABLE | WRITABLE | HANGUP;
-        let bits = this.buffered > 0 || this.eof ? READABLE : 0;
-        if (this.writeShut || this.queuedBytes + this.inNode < this.sndbuf) bits |= WRITABLE;
-        return bits;
-      }
-      case "listening":
-        return this.pending.length > 0 || this.pendingErrno !== null ? READABLE : 0;
-      case "fresh":
-        // Linux reports a never-connected TCP socket as OUT|HUP.
-        return READABLE | WRITABLE | HANGUP;
-      case "closed":
-      case "connecting":
-        return 0;
-    }
-  }
-
-  watch(watcher: Watcher): void {
-    this.watchers.add(watcher);
-  }
-
-  unwatch(watcher: Watcher): void {
-    this.watchers.delete(watcher);
-  }
-
-  // Node events
-
-  attach(stream: WireStream): void {
-    this.stream = stream;
-    (stream as OwnedStream)[owner] = this;
-    // An open socket does not keep a program alive, as in Python: only waiting does (select(), a blocking call),
-    // and bytes still on their way out (see `sendNow`).
-    stream.unref();
-    // The listeners are shared by every socket: each finds its SocketCore on the stream.
-    stream.on("data", onStreamData);
-    stream.on("end", onStreamEnd);
-    stream.on("error", onStreamError);
-    stream.on("close", onStreamClose);
-  }
-
-  received(chunk: Buffer): void {
-    if (this.state === "closed" || this.eof) return;
-    this.chunks.push(chunk);
-    this.buffered += chunk.length;
-    if (this.buffered >= this.rcvbuf && !this.paused) {
-      this.paused = true;
-      this.stream?.pause();
-    }
-    this.watchers.notify();
-  }
-
-  ended(): void {
-    this.eof = true;
-    this.watchers.notify();
-  }
-
-  failed(err: Error): void {
-    if (this.state === "closed") return;
-    // A failed connect leaves a connection in error: readable and writable (epoll's ERR|HUP).
-    if (this.state === "connecting") this.state = "connected";
-    this.pendingErrno = errnoOf(err) ?? errno.EIO;
-    this.hangup = true;
-    this.writeShut = true;
-    this.watchers.notify();
-  }
-
-  connected(): void {
-    if (this.state === "connecting") this.state = "connected";
-    this.watchers.notify();
-  }
-
-  /** Turn Nagle's algorithm off in the real socket (see {@link flushQueued}). */
-  turnNagleOff(): void {
-    if (this.nagleOff || this.stream === null) return;
-    this.stream.setNoDelay(true);
-    this.nagleOff = true;
-  }
-
-  /** Node wrote (or dropped) one of our writes. */
-  written(): void {
-    this.inNode = this.stream?.writableLength ?? 0;
-    if (this.flushing && this.outstanding() === 0) {
-      this.flushing = false;
-      if (this.state !== "closed") this.stream?.unref();
-    }
-    if (this.sendBlocked && this.outstanding() < this.sndbuf) {
-      this.sendBlocked = false;
-      this.watchers.notify();
-    }
-  }
-
-  // Buffers
-
-  /** Bytes sent by the program and not yet written to the network: the used part of the send buffer. */
-  outstanding(): number {
-    return this.queuedBytes + this.inNode;
-  }
-
-  /**
-   * Hand the queued output to Node in one write. Unless `force`, keep gathering while the program still has input
-   * to read from this socket (its next `send()` is probably coming) and less than {@link GATHER_LIMIT} is queued.
-   * @returns whether output is still queued.
-   */
-  flushQueued(force: boolean): boolean {
-    const count = this.queuedBytes;
-    if (count === 0) return false;
-    if (!force && this.buffered > 0 && count < GATHER_LIMIT && this.state === "connected")
-      return true;
-    const queued = this.queued;
-    const chunk = count === queued.length ? queued : queued.subarray(0, count);
-    this.queued = EMPTY;
-    this.queuedBytes = 0;
-    const stream = this.stream;
-    if (stream === null) return false;
-    if (!this.nagleOff) {
-      // Our send buffer plays the kernel's part, Nagle's algorithm included: it gathers one turn's sends into one
-      // write. Nagle in the real socket below as well would hold the tail of each gathered write until the peer's
-      // delayed ACK (up to 40 ms on Linux). A connection's first write, if it fits in one segment, finds nothing
-      // unacknowledged and goes out at once: the option (a system call) waits for a second write.
-      if (this.wrote || chunk.length > ONE_SEGMENT) this.turnNagleOff();
-      this.wrote = true;
-    }
-    stream.write(chunk, (this.onWritten ??= this.written.bind(this)));
-    this.inNode = stream.writableLength;
-    if (!this.flushing && this.inNode > 0) {
-      // Like the kernel, finish sending what send() accepted even if the program ends now.
-      this.flushing = true;
-      stream.ref();
-    }
-    return false;
-  }
-
-  /**
-   * Copy `bytes` into the send queue. A lone send gets an exact copy; a second one before the flush moves the
-   * queue to a buffer with room for more, which later sends fill.
-   */
-  private enqueue(bytes: Uint8Array): void {
-    const used = this.queuedBytes;
-    const needed = used + bytes.length;
-    let queued = this.queued;
-    if (used === 0) {
-      queueFlush(this);
-      queued = this.queued = Buffer.allocUnsafe(bytes.length);
-    } else if (queued.length < needed) {
-      const grown = Buffer.allocUnsafe(Math.max(needed, Math.min(GATHER_LIMIT, 8 * needed)));
-      queued.copy(grown, 0, 0, used);
-      queued = this.queued = grown;
-    }
-    queued.set(bytes, used);
-    this.queuedBytes = needed;
-  }
-
-  /** Take `n` buffered bytes (n ≤ buffered): a view when one chunk holds them, else a copy. */
-  take(n: number): Buffer {
-    const first = this.chunks[0];
-    if (first === undefined) return EMPTY;
-    let out: Buffer;
-    if (first.length - this.head >= n) {
-      out = first.subarray(this.head, this.head + n);
-      this.head += n;
-      if (this.head === first.length) {
-        this.chunks.shift();
-        this.head = 0;
-      }
-    } else {
-      out = Buffer.allocUnsafe(n);
-      let filled = 0;
-      while (filled < n) {
-        const chunk = this.chunks[0];
-        if (chunk === undefined) break;
-        const count = Math.min(chunk.length - this.head, n - filled);
-        chunk.copy(out, filled, this.head, this.head + count);
-        filled += count;
-        this.head += count;
-        if (this.head === chunk.length) {
-          this.chunks.shift();
-          this.head = 0;
-        }
-      }
-    }
-    this.buffered -= n;
-    if (this.paused && this.buffered < this.rcvbuf) {
-      this.paused = false;
-      this.stream?.resume();
-    }
-    return out;
-  }
-
-  /** Drop unread data (after SHUT_RD or close). */
-  discard(): void {
-    this.chunks.length = 0;
-    this.head = 0;
-    this.buffered = 0;
-  }
-
-  /** Report the pending error, once. */
-  takeError(): OSError | null {
-    const code = this.pendingErrno;
-    if (code === null) return null;
-    this.pendingErrno = null;
-    return explained(code);
-  }
-
-  // Non-blocking operations (also the second half of every blocking one)
-
-  checkOpen(): void {
-    if (this.state === "closed") throw explained(errno.EBADF);
-  }
-
-  recvNow(bufsize: number): Buffer {
-    if (bufsize < 0) throw new ValueError("negative buffersize in recv");
-    this.checkOpen();
-    if (this.state === "fresh" || this.state === "listening") {
-      throw fromErrno(errno.ENOTCONN).addNote(
-        "recv() reads from a connected socket: connect() this one, or recv() on the socket accept() returned.",
-      );
-    }
-    if (this.buffered > 0)
-      return bufsize === 0 ? EMPTY : this.take(Math.min(bufsize, this.buffered));
-    const error = this.takeError();
-    if (error) throw error;
-    if (this.eof || this.hangup || bufsize === 0) return EMPTY;
-    throw fromErrno(errno.EAGAIN);
-  }
-
-  sendNow(data: Uint8Array): number {
-    checkBytes(data);
-    this.checkOpen();
-    const error = this.takeError();
-    if (error) throw error;
-    if (this.state === "fresh" || this.state === "listening") throw fromErrno(errno.EPIPE);
-    if (this.state === "connecting") throw fromErrno(errno.EAGAIN);
-    if (this.writeShut) throw fromErrno(errno.EPIPE);
-    if (data.length === 0) return 0;
-    let room = this.sndbuf - this.outstanding();
-    if (room < data.length && this.queuedBytes > 0) {
-      // Before refusing bytes, hand what was gathered to the network: only what Node still holds counts as full.
-      this.flushQueued(true);
-      room = this.sndbuf - this.outstanding();
-    }
-    if (room <= 0) {
-      this.sendBlocked = true;
-      throw fromErrno(errno.EAGAIN);
-    }
-    const count = Math.min(room, data.length);
-    // The kernel copies what send() accepts; so do we, so the caller may reuse its buffer. Like the kernel, we
-    // may gather several sends into one write (see flushQueued).
-    this.enqueue(count === data.length ? data : data.subarray(0, count));
-    if (this.timeout !== 0 || this.nodelay !== 0 || this.queuedBytes >= GATHER_LIMIT) {
-      this.flushQueued(true);
-    }
-    if (this.outstanding() >= this.sndbuf) this.sendBlocked = true;
-    return count;
-  }
-
-  /**
-   * The peer's address, for accept() to return. Node's accept does not give it, so it is asked of the socket
-   * (getpeername(2)) when the program accepts the connection, not when the connection arrives (asked then, while
-   * the peer's first bytes come in, it costs a busy server much more). A connection that the peer reset before
-   * accept() has no address left to ask: accept() then returns the family's any-address, `('0.0.0.0', 0)`, where
-   * Linux would give the address the connection came from.
-   */
-  peerOnAccept(): Address {
-    if (this.family === AF_UNIX) return "";
-    const stream = this.stream;
-    const host = stream?.remoteAddress;
-    const port = stream?.remotePort;
-    return host !== undefined && port !== undefined
-      ? format(this.family, host, port)
-      : anyAddressOf(this.family);
-  }
-
-  acceptNow(): [BlockingSocket, Address] {
-    this.checkOpen();
-    if (this.state !== "listening") throw fromErrno(errno.EINVAL);
-    const error = this.takeError();
-    if (error) throw error;
-    const conn = this.pending.shift();
-    if (conn === undefined) throw fromErrno(errno.EAGAIN);
-    conn.open();
-    return [conn.blocking(), conn.peerOnAccept()];
-  }
-
-  /**
-   * Start connecting; returns the errno Python's connect_ex would return (9 on a closed socket).
-   * @throws TypeError / OverflowError for a bad address, before anything else, as Python parses it first.
-   */
-  connectNow(address: Address, fn: string): number {
-    const target = normalize(this.family, address, fn);
-    switch (this.state) {
-      case "closed":
-        return errno.EBADF;
-      case "listening":
-        return errno.EISCONN;
-      case "connecting":
-        return errno.EALREADY;
-      case "connected": {
-        const error = this.takeError();
-        if (error) return error.errno ?? errno.EIO;
-        if (this.hangup) {
-          // The last attempt failed and its error was reported: start a new one, as Linux does.
-          this.resetConnection();
-          break;
-        }
-        if (!this.connectReported) {
-          this.connectReported = true;
-          return 0;
-        }
-        return errno.EISCONN;
-      }
-      case "fresh":
-        break;
-    }
-    this.state = "connecting";
-    if (target.kind === "unix") this.peerPath = target.path;
-    const stream: WireStream =
-      target.kind === "unix"
-        ? this.wire.connect({ path: target.path, allowHalfOpen: true })
-        : this.wire.connect({
-            host: target.host,
-            port: target.port,
-            allowHalfOpen: true,
-            family: this.family === AF_INET6 ? 6 : 4,
-            ...(this.bound?.kind === "inet"
-              ? { localAddress: this.bound.host, localPort: this.bound.port }
-              : {}),
-          });
-    this.attach(stream);
-    if (this.nodelay !== 0) this.turnNagleOff();
-    stream.once("connect", onStreamConnect);
-    if (this.keepalive) stream.setKeepAlive(true);
-    return errno.EINPROGRESS;
-  }
-
-  private resetConnection(): void {
-    this.stream?.destroy();
-    this.stream = null;
-    this.discard();
-    this.eof = false;
-    this.hangup = false;
-    this.writeShut = false;
-    this.connectReported = false;
-    this.paused = false;
-    this.wrote = false;
-    this.nagleOff = false;
-    this.inNode = 0;
-  }
-
-  /**
-   * The result of a connect, for a blocking connect(): 0, the error's errno, or 115 (EINPROGRESS) when it is
-   * still under way (timeout 0 does not wait).
-   */
-  connectResult(): number {
-    if (this.state === "connecting") return errno.EINPROGRESS;
-    if (this.state === "connected" && !this.hangup) {
-      this.connectReported = true;
-      return 0;
-    }
-    const error = this.takeError();
-    return error?.errno ?? errno.ECONNREFUSED;
-  }
-
-  /**
-   * Start listening. `onDone` (blocking mode) hears the outcome; without it a bind error becomes the pending
-   * error, and the socket readable.
-   */
-  listenNow(backlog: number | undefined, onDone?: (error: OSError | null) => void): void {
-    let report = onDone;
-    if (backlog !== undefined) {
-      cInt(
-        backlog,
-        "signed integer is greater than maximum",
-        "signed integer is less than minimum",
-      );
-    }
-    this.checkOpen();
-    if (this.state === "listening") return;
-    if (this.state !== "fresh") throw fromErrno(errno.EINVAL);
-    const server = this.wire.createServer({ allowHalfOpen: true });
-    this.server = server;
-    this.pending = [];
-    this.state = "listening";
-    server.on("connection", (stream: WireStream) => {
-      if (this.state !== "listening") {
-        stream.destroy();
-        return;
-      }
-      const conn = new SocketCore(this.family, this.type, this.proto, this.wire);
-      conn.state = "connected";
-      // An accepted Unix socket is named after the listener (getsockname() gives its path).
-      if (this.bound?.kind === "unix") conn.bound = this.bound;
-      conn.connectReported = true;
-      conn.rcvbuf = this.rcvbuf;
-      conn.sndbuf = this.sndbuf;
-      conn.attach(stream);
-      conn.nodelay = this.nodelay;
-      if (this.nodelay !== 0) conn.turnNagleOff();
-      this.pending.push(conn);
-      this.watchers.notify();
-    });
-    server.on("error", (err: Error) => {
-      const error = fromNodeError(err);
-      if (report) {
-        report(error);
-        report = undefined;
-      } else {
-        this.pendingErrno = error.errno ?? errno.EIO;
-        this.watchers.notify();
-      }
-    });
-    server.once("listening", () => {
-      report?.(null);
-      report = undefined;
-    });
-    const target = this.bound ?? anyAddress(this.family);
-    // Python passes min(backlog, 128) by default; a negative backlog is 0, as Linux takes it.
-    const options: net.ListenOptions = { backlog: Math.max(0, backlog ?? 128) };
-    if (target.kind === "unix") options.path = target.path;
-    else {
-      options.host = target.host;
-      options.port = target.port;
-    }
-    if (options.host !== undefined && net.isIP(options.host) === 0) {
-      // Node would look a host name up in any family (`localhost` may give ::1 to an AF_INET socket): look it up
-      // in the socket's own, as Python's bind() does (a name without an address there: gaierror -2).
-      lookup(options.host, { family: this.family === AF_INET6 ? 6 : 4 }, (err, address) => {
-        if (this.server !== server || this.state !== "listening") return; // closed meanwhile
-        if (err) server.emit("error", err);
-        else server.listen({ ...options, host: address });
-      });
-    } else server.listen(options);
-    // A listening socket does not keep a program alive by itself (see `attach`).
-    server.unref();
-  }
-
-  shutdownNow(how: number): void {
-    cInt(
-      how,
-      "Python int too large to convert to C int",
-      "Python int too large to convert to C int",
-    );
-    this.checkOpen();
-    if (how !== SHUT_RD && how !== SHUT_WR && how !== SHUT_RDWR) throw fromErrno(errno.EINVAL);
-    if (this.state !== "connected") throw fromErrno(errno.ENOTCONN);
-    if (how !== SHUT_WR) {
-      this.eof = true;
-      this.discard();
-    }
-    if (how !== SHUT_RD && !this.writeShut) {
-      this.flushQueued(true);
-      this.writeShut = true;
-      this.stream?.end();
-    }
-    this.watchers.notify();
-  }
-
-  close(): void {
-    if (this.state === "closed") return;
-    const unread = this.buffered > 0;
-    this.state = "closed";
-    if (this.fd >= 0) releaseFd(this.fd);
-    this.fd = -1;
-    this.discard();
-    const stream = this.stream;
-    if (stream) {
-      // As the kernel does: unread data means a TCP peer gets a reset; otherwise what was sent still goes out.
-      // Node can reset only TCP: an AF_UNIX peer sees end of stream (Linux gives it ECONNRESET once).
-      if (unread && this.family !== AF_UNIX) stream.resetAndDestroy();
-      else {
-        this.flushQueued(true);
-        stream.destroySoon();
-      }
-    }
-    this.queued = EMPTY;
-    this.queuedBytes = 0;
-    if (this.server) {
-      this.server.close();
-      for (const conn of this.pending) abort(conn.stream, this.family);
-      this.pending.length = 0;
-    }
-    this.watchers.notify();
-  }
-
-  // Addresses
-
-  localAddress(): Address {
-    this.checkOpen();
-    const family = this.family;
-    if (this.server) {
-      const info = this.server.address();
-      if (typeof info === "string") return info;
-      if (info) return format(family, info.address, info.port);
-    }
-    if (this.stream && this.state === "connected") {
-      if (family === AF_UNIX)
-        return this.unnamed ? "" : this.bound?.kind === "unix" ? this.bound.path : "";
-      const host = this.stream.localAddress;
-      const port = this.stream.localPort;
-      if (host !== undefined && port !== undefined) return format(family, host, port);
-    }
-    const bound = this.bound ?? anyAddress(family);
-    return bound.kind === "unix" ? bound.path : format(family, bound.host, bound.port);
-  }
-
-  peerAddress(): Address {
-    this.checkOpen();
-    const stream = this.stream;
-    if (this.state !== "connected" || !stream || this.hangup) throw fromErrno(errno.ENOTCONN);
-    if (this.family === AF_UNIX) return this.unnamed ? "" : this.peerPath;
-    const host = stream.remoteAddress;
-    const port = stream.remotePort;
-    if (host === undefined || port === undefined) throw fromErrno(errno.ENOTCONN);
-    return format(this.family, host, port);
-  }
-
-  // Waiting (blocking mode)
-
-  /**
-   * Wait until `bits` are ready (or the socket closes, or the timeout passes). With timeout 0 it does not wait:
-   * the operation that follows raises BlockingIOError itself.
-   */
-  waitFor(bits: number): Promise<void> {
-    if (this.state === "closed" || (this.readiness() & bits) !== 0 || this.timeout === 0) {
-      return Promise.resolve();
-    }
-    return new Promise<void>((resolve, reject) => {
-      new Waiter(this, bits, this.timeout, resolve, reject).start();
-    });
-  }
-
-  /**
-   * A blocking-mode call: try `op` at once and, while it would block (BlockingIOError 11), wait until `bits` are
-   * ready and try again. So what fails whatever the readiness fails at once, as in Python: `accept()` on a socket
-   * that is not listening (OSError 22), `recv()` on a listening one (107). With timeout 0 the BlockingIOError is
-   * raised instead of waiting.
-   */
-  async blockingCall<T>(bits: number, op: () => T): Promise<T> {
-    for (;;) {
-      try {
-        return op();
-      } catch (e) {
-        if (!(e instanceof OSError) || e.errno !== errno.EAGAIN || this.timeout === 0) throw e;
-      }
-      try {
-        await this.waitFor(bits);
-      } catch (e) {
-        throw raisedHere(e);
-      }
-    }
-  }
-}
-
-/** One blocking call waiting for a socket: a watcher, a timer, and a SIGINT hook. */
-class Waiter implements Watcher, Interruptible {
-  private timer: NodeJS.Timeout | null = null;
-  /** Milliseconds of the timeout not yet armed. */
-  private left = 0;
-
-  constructor(
-    private readonly core: SocketCore,
-    private readonly bits: number,
-    private readonly timeout: number | null,
-    private readonly resolve: () => void,
-    private readonly reject: (error: Error) => void,
-  ) {}
-
-  start(): void {
-    this.core.watch(this);
-    startWaiting(this);
-    if (this.timeout === null) this.timer = setInterval(noop, FOREVER_MS);
-    else {
-      this.left = Math.ceil(this.timeout * 1000);
-      this.arm();
-    }
-  }
-
-  /** Wait what is left of the timeout, at most Node's longest timer at a time (a longer one fires at once). */
-  private arm(): void {
-    const ms = Math.min(this.left, FOREVER_MS);
-    this.left -= ms;
-    this.timer = setTimeout(this.onTimeout, ms);
-  }
-
-  readinessChanged(): void {
-    if (this.core.state === "closed" || (this.core.readiness() & this.bits) !== 0) {
-      this.finish();
-      this.resolve();
-    }
-  }
-
-  interrupt(error: KeyboardInterrupt): void {
-    this.finish();
-    this.reject(error);
-  }
-
-  private readonly onTimeout = (): void => {
-    if (this.left > 0) {
-      this.arm();
-      return;
-    }
-    this.finish();
-    this.reject(new TimeoutError("timed out"));
-  };
-
-  private finish(): void {
-    this.core.unwatch(this);
-    stopWaiting(this);
-    if (this.timer) clearTimeout(this.timer);
-  }
-}
-
-/** Drop a connection at once: a TCP peer gets a reset, an AF_UNIX one (Node cannot reset a pipe) end of stream. */
-function abort(stream: WireStream | null, family: number): void {
-  if (stream === null) return;
-  if (family === AF_UNIX) stream.destroy();
-  else stream.resetAndDestroy();
-}
-
-/** Python's exception for `code`, with a note for a person where one helps (see `PythonException.notes`). */
-function explained(code: number): OSError {
-  const error = fromErrno(code);
-  if (code === errno.EBADF) {
-    error.addNote(
-      "The socket was closed (its fileno() is -1): a closed socket cannot be used again.",
-    );
-  } else if (code === errno.ECONNREFUSED) {
-    error.addNote(
-      "Nobody listens at that address and port: start the server first, or check them.",
-    );
-  }
-  return error;
-}
-
-function noop(): void {
-  // keeps the event loop alive while a blocking call waits
-}
-
-/** Where a Node stream keeps its {@link SocketCore}, for the listeners every stream shares. */
-const owner = Symbol("SocketCore");
-type OwnedStream = WireStream & { [owner]: SocketCore };
-
-function coreOf(stream: WireStream): SocketCore {
-  return (stream as OwnedStream)[owner];
-}
-
-function onStreamData(this: WireStream, chunk: Buffer): void {
-  coreOf(this).received(chunk);
-}
-
-function onStreamEnd(this: WireStream): void {
-  coreOf(this).ended();
-}
-
-function onStreamError(this: WireStream, err: Error): void {
-  coreOf(this).failed(err);
-}
-
-function onStreamClose(this: WireStream): void {
-  coreOf(this).watchers.notify();
-}
-
-function onStreamConnect(this: WireStream): void {
-  coreOf(this).connected();
-}
-
-type NormalizedAddress =
-  | { readonly kind: "inet"; readonly host: string; readonly port: number }
-  | { readonly kind: "unix"; readonly path: string };
-
-function anyAddress(family: number): NormalizedAddress {
-  if (family === AF_UNIX) return { kind: "unix", path: "" };
-  return { kind: "inet", host: family === AF_INET6 ? "::" : "0.0.0.0", port: 0 };
-}
-
-function anyAddressOf(family: number): Address {
-  const any = anyAddress(family);
-  return any.kind === "unix" ? any.path : format(family, any.host, any.port);
-}
-
-function format(family: number, host: string, port: number): Address {
-  return family === AF_INET6 ? [host, port, 0, 0] : [host, port];
-}
-
-/** Check an address as Python does for this family and call (`fn` names it in messages). */
-function normalize(family: number, address: Address, fn: string): NormalizedAddress {
-  if (family === AF_UNIX) {
-    if (typeof address !== "string") {
-      throw new TypeError(`a bytes-like object is required, not '${typeName(address)}'`);
-    }
-    return { kind: "unix", path: address };
-  }
-  const v6 = family === AF_INET6;
-  if (typeof address === "string" || !Array.isArray(address)) {
-    // Python: `bind(): AF_INET address must be tuple, not str`.
-    throw new TypeError(
-      `${fn}(): AF_INET${v6 ? "6" : ""} address must be tuple, not ${typeName(address)}`,
-    );
-  }
-  if (v6 ? address.length < 2 || address.length > 4 : address.length !== 2) {
-    throw new TypeError(
-      v6
-        ? "AF_INET6 address must be a tuple (host, port[, flowinfo[, scopeid]])"
-        : "AF_INET address must be a pair (host, port)",
-    );
-  }
-  const [host, port] = address;
-  if (typeof host !== "string")
-    throw new TypeError(`str, bytes or bytearray expected, not ${typeName(host)}`);
-  if (!Number.isInteger(port))
-    throw new TypeError(`'${typeName(port)}' object cannot be interpreted as an integer`);
-  // Python resolves the host for the socket's family before it checks the port: an IP literal of the other
-  // family is `gaierror(-9, 'Address family for hostname not supported')` (getaddrinfo's EAI_ADDRFAMILY).
-  // An IPv4-mapped IPv6 address (`::ffff:127.0.0.1`) is IPv6.
-  if (v6 ? net.isIPv4(host) : net.isIPv6(host)) throw fromErrno(EAI_ADDRFAMILY);
-  if (port < 0 || port > 65535) throw new OverflowError(`${fn}(): port must be 0-65535.`);
-  const items: readonly unknown[] = address;
-  const flowinfo = v6 ? (items[2] ?? 0) : 0;
-  if (typeof flowinfo !== "number" || !Number.isInteger(flowinfo)) {
-    throw new TypeError(`'${typeName(flowinfo)}' object cannot be interpreted as an integer`);
-  }
-  if (flowinfo < 0 || flowinfo > 0xfffff) {
-    throw new OverflowError(`${fn}(): flowinfo must be 0-1048575.`);
-  }
-  return { kind: "inet", host: host === "" ? (v6 ? "::" : "0.0.0.0") : host, port };
-}
-
-/**
- * Check a timeout as Python's `settimeout()` and `setdefaulttimeout()` do: NaN, then beyond what a 64-bit count
- * of nanoseconds holds, then negative. `-0` becomes `0`. Not a number: `TypeError("'str' object cannot be
- * interpreted as an integer")`.
- */
-function checkTimeout(given: unknown): number | null {
-  if (given === null) return null;
-  // Python takes an int or a float (a bool is an int); anything else is a TypeError (settimeout('x')).
-  const value = typeof given === "boolean" ? Number(given) : given;
-  if (typeof value !== "number") {
-    throw new TypeError(`'${typeName(value)}' object cannot be interpreted as an integer`);
-  }
-  if (Number.isNaN(value)) throw new ValueError("Invalid value NaN (not a number)");
-  if (!(Math.abs(value) * 1e9 < MAX_NANOSECONDS)) {
-    throw new OverflowError("timestamp out of range for platform time_t");
-  }
-  if (value < 0) throw new ValueError("Timeout value out of range");
-  return value === 0 ? 0 : value;
-}
-
-/** Python's conversion of an argument to a C int: TypeError for a float, OverflowError outside int's range. */
-function cInt(value: number, tooBig: string, tooSmall: string): void {
-  if (!Number.isInteger(value)) {
-    throw new TypeError(`'${typeName(value)}' object cannot be interpreted as an integer`);
-  }
-  if (value > INT_MAX) throw new OverflowError(tooBig);
-  if (value < -INT_MAX - 1) throw new OverflowError(tooSmall);
-}
-
-function typeName(value: unknown): string {
-  if (value === null || value === undefined) return "NoneType";
-  if (typeof value === "number") return Number.isInteger(value) ? "int" : "float";
-  if (typeof value === "string") return "str";
-  if (Array.isArray(value)) return "tuple";
-  return typeof value;
-}
-
-function checkBytes(data: unknown): void {
-  if (!(data instanceof Uint8Array)) {
-    throw new TypeError(`a bytes-like object is required, not '${typeName(data)}'`);
-  }
-}
 
 /**
  * What both modes of a socket have: addresses, options, shutdown and close. A socket is one object per mode:
- * `setblocking()` hands out the view for the mode, over the same connection.
+ * `setblocking()` hands out the view for the mode, over the same socket of the kernel.
  */
 abstract class SocketBase implements Reprable, Disposable {
-  /** @internal The state shared by both views. */
-  readonly core: SocketCore;
+  /** @internal The kernel's socket, shared by both views. */
+  readonly core: StreamSocket;
+  /** @internal The view of the other mode, once made. */
+  twin: SocketBase | null = null;
 
   /** @internal */
-  constructor(core: SocketCore) {
+  constructor(core: StreamSocket) {
     this.core = core;
   }
 
@@ -1063,19 +148,23 @@ abstract class SocketBase implements Reprable, Disposable {
    */
   bind(address: Address): void {
     const target = normalize(this.core.family, address, "bind");
-    this.core.checkOpen();
-    if (this.core.bound !== null || this.core.state !== "fresh") throw fromErrno(errno.EINVAL);
-    this.core.bound = target;
+    checkOpen(this.core);
+    const code = this.core.bind(target);
+    if (code !== 0) throw explained(code);
   }
 
   /** The local address: `('127.0.0.1', 65432)`. @throws OSError 9 when closed. */
   getsockname(): Address {
-    return this.core.localAddress();
+    checkOpen(this.core);
+    return toAddress(this.core.family, this.core.localAddress());
   }
 
   /** The peer's address. @throws OSError 107 (ENOTCONN) when not connected. */
   getpeername(): Address {
-    return this.core.peerAddress();
+    checkOpen(this.core);
+    const peer = this.core.peerAddress();
+    if (typeof peer === "number") throw explained(peer);
+    return toAddress(this.core.family, peer);
   }
 
   /**
@@ -1085,20 +174,8 @@ abstract class SocketBase implements Reprable, Disposable {
    * @throws OSError 92 (ENOPROTOOPT) for other options.
    */
   setsockopt(level: number, option: number, value: number | boolean): void {
-    this.core.checkOpen();
-    const n = Number(value);
-    const core = this.core;
-    if (level === SOL_SOCKET && option === SO_REUSEADDR) core.reuseaddr = n;
-    else if (level === SOL_SOCKET && option === SO_KEEPALIVE) {
-      core.keepalive = n;
-      core.stream?.setKeepAlive(n !== 0);
-    } else if (level === SOL_SOCKET && option === SO_SNDBUF) core.sndbuf = Math.max(1, n);
-    else if (level === SOL_SOCKET && option === SO_RCVBUF) core.rcvbuf = Math.max(1, n);
-    else if (level === IPPROTO_TCP && option === TCP_NODELAY) {
-      core.nodelay = n;
-      if (n !== 0) core.turnNagleOff();
-    } else throw fromErrno(errno.ENOPROTOOPT);
-    core.watchers.notify();
+    checkOpen(this.core);
+    setOption(this.core, level, option, value);
   }
 
   /**
@@ -1106,26 +183,8 @@ abstract class SocketBase implements Reprable, Disposable {
    * @throws OSError 92 (ENOPROTOOPT) for options we do not have.
    */
   getsockopt(level: number, option: number): number {
-    this.core.checkOpen();
-    const core = this.core;
-    if (level === SOL_SOCKET) {
-      switch (option) {
-        case SO_ERROR: {
-          const code = core.pendingErrno ?? 0;
-          core.pendingErrno = null;
-          return code;
-        }
-        case SO_REUSEADDR:
-          return core.reuseaddr;
-        case SO_KEEPALIVE:
-          return core.keepalive;
-        case SO_SNDBUF:
-          return core.sndbuf;
-        case SO_RCVBUF:
-          return core.rcvbuf;
-      }
-    } else if (level === IPPROTO_TCP && option === TCP_NODELAY) return core.nodelay;
-    throw fromErrno(errno.ENOPROTOOPT);
+    checkOpen(this.core);
+    return getOption(this.core, level, option);
   }
 
   /**
@@ -1134,7 +193,13 @@ abstract class SocketBase implements Reprable, Disposable {
    * @throws OSError 107 (ENOTCONN) when not connected.
    */
   shutdown(how: number): void {
-    this.core.shutdownNow(how);
+    cInt(
+      how,
+      "Python int too large to convert to C int",
+      "Python int too large to convert to C int",
+    );
+    const code = this.core.shutdown(how);
+    if (code !== 0) throw explained(code);
   }
 
   /**
@@ -1170,7 +235,7 @@ abstract class SocketBase implements Reprable, Disposable {
    */
   settimeout(value: number | null): void {
     const timeout = checkTimeout(value);
-    this.core.checkOpen();
+    checkOpen(this.core);
     this.core.timeout = timeout;
   }
 
@@ -1184,10 +249,16 @@ abstract class SocketBase implements Reprable, Disposable {
   setblocking(flag: true): BlockingSocket;
   setblocking(flag: boolean): Socket;
   setblocking(flag: boolean): Socket {
-    this.core.checkOpen();
+    checkOpen(this.core);
     this.core.timeout = flag ? null : 0;
-    return flag ? this.core.blocking() : this.core.nonBlocking();
+    return flag ? this.blockingView() : this.nonBlockingView();
   }
+
+  /** @internal This socket in blocking mode. */
+  protected abstract blockingView(): BlockingSocket;
+
+  /** @internal This socket in non-blocking mode. */
+  protected abstract nonBlockingView(): NonBlockingSocket;
 
   /** Python's repr: `<socket.socket fd=5, family=2, type=1, proto=0, laddr=('127.0.0.1', 57217)>`. */
   [reprSymbol](): string {
@@ -1195,9 +266,10 @@ abstract class SocketBase implements Reprable, Disposable {
     const closed = core.state === "closed";
     let text = `<socket.socket ${closed ? "[closed] " : ""}fd=${core.fd}, family=${core.family}, type=${core.type}, proto=${core.proto}`;
     if (!closed) {
-      const laddr = tryAddress(() => core.localAddress());
+      const laddr = shown(toAddress(core.family, core.localAddress()));
       if (laddr !== null) text += `, laddr=${laddr}`;
-      const raddr = tryAddress(() => core.peerAddress());
+      const peer = core.peerAddress();
+      const raddr = typeof peer === "number" ? null : shown(toAddress(core.family, peer));
       if (raddr !== null) text += `, raddr=${raddr}`;
     }
     return `${text}>`;
@@ -1209,15 +281,10 @@ abstract class SocketBase implements Reprable, Disposable {
   }
 }
 
-function tryAddress(get: () => Address): string | null {
-  try {
-    const address = get();
-    if (address === "") return null;
-    return typeof address === "string" ? address : repr(address);
-  } catch (e) {
-    if (e instanceof OSError) return null;
-    throw e;
-  }
+/** An address as a repr shows it: `str(addr)`, a Unix path unquoted; `null` when empty. */
+function shown(address: Address): string | null {
+  if (address === "") return null;
+  return typeof address === "string" ? address : repr(address);
 }
 
 /**
@@ -1233,8 +300,8 @@ export class BlockingSocket extends SocketBase {
   async listen(backlog?: number): Promise<void> {
     try {
       await new Promise<void>((resolve, reject) => {
-        this.core.listenNow(backlog, (error) => {
-          if (error) reject(error);
+        listenNow(this.core, backlog, (code) => {
+          if (code !== 0) reject(fromErrno(code));
           else resolve();
         });
       });
@@ -1253,7 +320,7 @@ export class BlockingSocket extends SocketBase {
    * @throws OSError 22 when not listening.
    */
   async accept(): Promise<[BlockingSocket, Address]> {
-    return this.core.blockingCall(READABLE, () => this.core.acceptNow());
+    return blockingCall(this.core, READABLE, () => accepted(this.core));
   }
 
   /**
@@ -1272,12 +339,12 @@ export class BlockingSocket extends SocketBase {
 
   /** Wait for data; returns 1..bufsize bytes, or an empty Buffer at end of stream. */
   async recv(bufsize: number): Promise<Buffer> {
-    return this.core.blockingCall(READABLE, () => this.core.recvNow(bufsize));
+    return blockingCall(this.core, READABLE, () => recvNow(this.core, bufsize));
   }
 
   /** Wait for room in the send buffer; returns how many bytes were taken (may be fewer than given). */
   async send(data: Uint8Array): Promise<number> {
-    return this.core.blockingCall(WRITABLE, () => this.core.sendNow(data));
+    return blockingCall(this.core, WRITABLE, () => sendNow(this.core, data));
   }
 
   /** Send all of `data`, waiting for room as needed. */
@@ -1285,18 +352,34 @@ export class BlockingSocket extends SocketBase {
     checkBytes(data);
     let offset = 0;
     do {
-      offset += await this.core.blockingCall(WRITABLE, () =>
-        this.core.sendNow(data.subarray(offset)),
+      offset += await blockingCall(this.core, WRITABLE, () =>
+        sendNow(this.core, data.subarray(offset)),
       );
     } while (offset < data.length);
   }
+
+  protected blockingView(): BlockingSocket {
+    return pairOf(this, this.twin, BlockingSocket);
+  }
+
+  protected nonBlockingView(): NonBlockingSocket {
+    return pairOf(this, this.twin, NonBlockingSocket);
+  }
 }
 
-async function connectAndWait(core: SocketCore, address: Address, fn: string): Promise<number> {
-  const started = core.connectNow(address, fn);
+/** A connection taken from a listening socket, with the default timeout, in blocking mode, and its peer. */
+function accepted(core: StreamSocket): [BlockingSocket, Address] {
+  const [conn, address] = acceptNow(core, defaultTimeout);
+  return [new BlockingSocket(conn), address];
+}
+
+/** Start connecting, then wait for the outcome: 0, or the errno. */
+async function connectAndWait(core: StreamSocket, address: Address, fn: string): Promise<number> {
+  // Python parses the address first, before it looks at the socket.
+  const started = core.connect(normalize(core.family, address, fn));
   if (started !== errno.EINPROGRESS) return started;
   try {
-    await core.waitFor(WRITABLE);
+    await waitFor(core, WRITABLE);
   } catch (e) {
     throw raisedHere(e);
   }
@@ -1314,7 +397,7 @@ export class NonBlockingSocket extends SocketBase {
    * `accept()` raises it.
    */
   listen(backlog?: number): void {
-    this.core.listenNow(backlog);
+    listenNow(this.core, backlog);
   }
 
   /**
@@ -1323,7 +406,7 @@ export class NonBlockingSocket extends SocketBase {
    * @throws BlockingIOError (11) when none is pending; OSError 22 when not listening.
    */
   accept(): [BlockingSocket, Address] {
-    return this.core.acceptNow();
+    return accepted(this.core);
   }
 
   /**
@@ -1331,7 +414,7 @@ export class NonBlockingSocket extends SocketBase {
    * @throws BlockingIOError (115, `Operation now in progress`): the connection is under way.
    */
   connect(address: Address): void {
-    const code = this.core.connectNow(address, "connect");
+    const code = this.core.connect(normalize(this.core.family, address, "connect"));
     if (code !== 0) throw fromErrno(code);
   }
 
@@ -1340,7 +423,7 @@ export class NonBlockingSocket extends SocketBase {
    * way, 0 once when connected (then 106, EISCONN), or the pending error's errno (111 when refused).
    */
   connectEx(address: Address): number {
-    return this.core.connectNow(address, "connect_ex");
+    return this.core.connect(normalize(this.core.family, address, "connect_ex"));
   }
 
   /**
@@ -1349,7 +432,7 @@ export class NonBlockingSocket extends SocketBase {
    *   once; OSError 107 when never connected; ValueError for a negative size.
    */
   recv(bufsize: number): Buffer {
-    return this.core.recvNow(bufsize);
+    return recvNow(this.core, bufsize);
   }
 
   /**
@@ -1358,7 +441,7 @@ export class NonBlockingSocket extends SocketBase {
    *   connection; the pending error once.
    */
   send(data: Uint8Array): number {
-    return this.core.sendNow(data);
+    return sendNow(this.core, data);
   }
 
   /**
@@ -1368,8 +451,30 @@ export class NonBlockingSocket extends SocketBase {
   sendall(data: Uint8Array): void {
     checkBytes(data);
     let offset = 0;
-    while (offset < data.length) offset += this.core.sendNow(data.subarray(offset));
+    while (offset < data.length) offset += sendNow(this.core, data.subarray(offset));
   }
+
+  protected blockingView(): BlockingSocket {
+    return pairOf(this, this.twin, BlockingSocket);
+  }
+
+  protected nonBlockingView(): NonBlockingSocket {
+    return pairOf(this, this.twin, NonBlockingSocket);
+  }
+}
+
+/** `view` itself when it is a `Kind`, else its twin: made once, and linked both ways. */
+function pairOf<T extends SocketBase>(
+  view: SocketBase,
+  twin: SocketBase | null,
+  Kind: new (core: StreamSocket) => T,
+): T {
+  if (view instanceof Kind) return view;
+  if (twin instanceof Kind) return twin;
+  const made = new Kind(view.core);
+  view.twin = made;
+  made.twin = view;
+  return made;
 }
 
 /** A socket in either mode. */
@@ -1413,9 +518,9 @@ export function socket(
   // Like a selector: from here on a Ctrl-C that comes just before a blocking call starts to wait is not fatal
   // (Node runs the listener from its event loop, when the call waits, and the call raises KeyboardInterrupt).
   listenForSigint();
-  const core = new SocketCore(family, type, proto);
-  core.open();
-  return core.blocking();
+  const core = new StreamSocket(family, type, proto, defaultWire());
+  core.open(defaultTimeout);
+  return new BlockingSocket(core);
 }
 
 /**

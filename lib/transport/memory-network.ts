@@ -3,7 +3,8 @@
  * order that is the same on every run. A test decides how bytes arrive.
  *
  * The sockets are the same {@link python/socket.BlockingSocket} and {@link python/socket.NonBlockingSocket} as on the real
- * network (`socket.ts` models buffers, readiness, errno and states; only the wire under it changes, see `wire.ts`),
+ * network (the kernel's model in `lib/kernel/` keeps buffers, readiness, errno and states; only the wire under it
+ * changes, see `wire.ts`; this network's parts are in `memory/`),
  * so selectors see them exactly as real ones, level-triggered, and they raise the same Python errors: a refused
  * connection `ConnectionRefusedError` (111), a reset `ConnectionResetError` (104), a closed socket `OSError` (9).
  *
@@ -35,392 +36,26 @@
  * ```
  * @module
  */
-import { EventEmitter } from "node:events";
-import * as net from "node:net";
-
+import type { Address, BlockingSocket, Socket } from "../python/socket.ts";
+import { socket } from "../python/socket.ts";
+import { AF_INET, SOCK_STREAM } from "../kernel/constants.ts";
 import { RuntimeError } from "../python/errors.ts";
 import { repr } from "../python/repr.ts";
-import {
-  AF_INET,
-  SOCK_STREAM,
-  socket,
-  type Address,
-  type BlockingSocket,
-  type Socket,
-} from "../python/socket.ts";
-import { setDefaultWire, type Wire, type WireServer, type WireStream } from "./wire.ts";
+import { MemoryWire } from "./memory/network.ts";
+import type { MemoryPipe } from "./memory/pipe.ts";
+import type { MemoryStream } from "./memory/stream.ts";
+import { setDefaultWire, type Wire } from "./wire.ts";
 
-/** Options of a {@link MemoryNetwork}. */
-export interface MemoryNetworkOptions {
-  /** Most bytes one delivery hands over, in every direction that sets none of its own (default: no limit). */
-  readonly chunkSize?: number | null;
-  /** Run steps by themselves, one per turn of the event loop (default `true`); `false`: the test calls `step()`. */
-  readonly auto?: boolean;
-  /**
-   * The ports given to port 0 and to connecting sockets, first to last, each taken in turn and free again once its
-   * socket is closed (Linux's `ip_local_port_range`; default 32768–60999).
-   */
-  readonly ephemeralPorts?: readonly [first: number, last: number];
-}
-
-/** What a connection's write is waiting for. */
-interface Write {
-  readonly chunk: Buffer;
-  offset: number;
-  readonly callback: (err?: Error | null) => void;
-}
-
-/**
- * One direction of a connection: the bytes one socket sent that its peer has not yet received. The test holds it,
- * releases it, or limits its deliveries.
- */
-export class MemoryPipe {
-  /** Most bytes one delivery hands over; `null`: the network's {@link MemoryNetwork.chunkSize}. */
-  chunkSize: number | null = null;
-  /** @internal */
-  readonly writes: Write[] = [];
-  /** @internal Bytes in flight. */
-  bytes = 0;
-  /** @internal The writer shut down writing: end of stream follows the bytes. */
-  ending = false;
-  /** @internal End of stream was delivered. */
-  ended = false;
-  /** @internal The writer closed with a reset: it follows the bytes in flight. */
-  resetting = false;
-  private held = false;
-
-  /** @internal The sending end, once there. */
-  from: MemoryStream | null = null;
-  /** @internal The receiving end, once there. */
-  to: MemoryStream | null = null;
-
-  /** @internal */
-  constructor(private readonly network: MemoryNetwork) {}
-
-  /** Bytes sent and not yet delivered. */
-  get inFlight(): number {
-    return this.bytes;
-  }
-
-  /** Is delivery held? */
-  get isHeld(): boolean {
-    return this.held;
-  }
-
-  /** Keep what is sent in flight (a peer that stops reading): the sender's send buffer fills. */
-  hold(): void {
-    this.held = true;
-  }
-
-  /** Deliver again what was held, and what follows. */
-  release(): void {
-    this.held = false;
-    this.network.activate(this);
-  }
-
-  /** @internal Is there something this direction can deliver now? */
-  deliverable(): boolean {
-    const to = this.to;
-    return (
-      to !== null &&
-      !this.held &&
-      (!to.paused || to.destroyed) &&
-      (this.bytes > 0 || (this.ending && !this.ended) || this.resetting)
-    );
-  }
-
-  /** @internal Drop what is in flight (a reset or a destroy); the writes are told. */
-  drop(): void {
-    const writes = this.writes.splice(0);
-    this.bytes = 0;
-    for (const write of writes) {
-      this.network.later(() => {
-        write.callback(null);
-      });
-    }
-  }
-}
-
-interface StreamEvents {
-  data: [chunk: Buffer];
-  end: [];
-  error: [err: Error];
-  close: [];
-  connect: [];
-}
-
-/** @internal One end of an in-memory connection, with the part of `net.Socket` that `socket.ts` uses. */
-export class MemoryStream extends EventEmitter<StreamEvents> implements WireStream {
-  /** The direction this end sends on. */
-  readonly out: MemoryPipe;
-  /** The direction this end receives on. */
-  readonly in: MemoryPipe;
-  paused = false;
-  destroyed = false;
-  private destroyWhenEnded = false;
-  localAddress: string | undefined = undefined;
-  localPort: number | undefined = undefined;
-  remoteAddress: string | undefined = undefined;
-  remotePort: number | undefined = undefined;
-
-  constructor(
-    readonly network: MemoryNetwork,
-    outgoing: MemoryPipe,
-    incoming: MemoryPipe,
-  ) {
-    super();
-    this.out = outgoing;
-    this.in = incoming;
-    outgoing.from = this;
-    incoming.to = this;
-  }
-
-  get writableLength(): number {
-    return this.out.bytes;
-  }
-
-  write(chunk: Uint8Array, callback: (err?: Error | null) => void): boolean {
-    if (this.destroyed || this.out.ending) {
-      this.network.later(() => {
-        callback(nodeError("EPIPE", "write EPIPE"));
-      });
-      return false;
-    }
-    const buffer = Buffer.isBuffer(chunk)
-      ? chunk
-      : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
-    this.out.writes.push({ chunk: buffer, offset: 0, callback });
-    this.out.bytes += buffer.length;
-    this.network.activate(this.out);
-    return true;
-  }
-
-  end(): this {
-    if (!this.out.ending) {
-      this.out.ending = true;
-      this.network.activate(this.out);
-    }
-    return this;
-  }
-
-  pause(): this {
-    this.paused = true;
-    return this;
-  }
-
-  resume(): this {
-    this.paused = false;
-    this.network.activate(this.in);
-    return this;
-  }
-
-  ref(): this {
-    return this;
-  }
-
-  unref(): this {
-    return this;
-  }
-
-  setNoDelay(_noDelay: boolean): this {
-    return this;
-  }
-
-  setKeepAlive(_enable: boolean): this {
-    return this;
-  }
-
-  /** Close now: what was not delivered is dropped; the peer then sees end of stream. */
-  destroy(): this {
-    if (this.destroyed) return this;
-    this.markDestroyed();
-    this.out.drop();
-    if (!this.out.ending) {
-      this.out.ending = true;
-      this.network.activate(this.out);
-    }
-    this.network.later(() => this.emit("close"));
-    return this;
-  }
-
-  destroySoon(): void {
-    if (this.destroyed) return;
-    this.end();
-    if (this.out.ended || this.out.to === null) this.destroy();
-    else this.destroyWhenEnded = true;
-  }
-
-  /**
-   * Close now and reset the peer: it sees `ECONNRESET` once it has received what was already sent (bytes sent
-   * before the reset were on their way).
-   */
-  resetAndDestroy(): this {
-    if (this.destroyed) return this;
-    this.markDestroyed();
-    this.out.ended = true;
-    this.out.resetting = true;
-    this.network.activate(this.out);
-    this.network.later(() => this.emit("close"));
-    return this;
-  }
-
-  /** The connection failed: `error` with `code`, then `close`. */
-  fail(code: string, message: string): void {
-    if (this.destroyed) return;
-    this.markDestroyed();
-    this.out.drop();
-    this.in.drop();
-    this.out.ended = true;
-    this.network.later(() => {
-      this.emit("error", nodeError(code, message));
-      this.emit("close");
-    });
-  }
-
-  /** The port this end took from the network's ephemeral ones (a connecting end), given back when it is gone. */
-  ephemeralPort: number | null = null;
-
-  /** Gone: give the port back. */
-  private markDestroyed(): void {
-    this.destroyed = true;
-    if (this.ephemeralPort !== null) this.network.releasePort(this.ephemeralPort);
-    this.ephemeralPort = null;
-  }
-
-  /** End of stream was delivered on what this end sent. */
-  sentEnd(): void {
-    if (this.destroyWhenEnded) this.destroy();
-  }
-}
-
-interface ServerEvents {
-  connection: [stream: WireStream];
-  error: [err: Error];
-  listening: [];
-  close: [];
-}
-
-/** @internal A listener on the memory network, with the part of `net.Server` that `socket.ts` uses. */
-export class MemoryServer extends EventEmitter<ServerEvents> implements WireServer {
-  private key: string | null = null;
-  private info: net.AddressInfo | string | null = null;
-
-  constructor(private readonly network: MemoryNetwork) {
-    super();
-  }
-
-  listen(options: net.ListenOptions): this {
-    const bound = this.network.bind(this, options);
-    if (bound instanceof Error) {
-      this.network.later(() => this.emit("error", bound));
-      return this;
-    }
-    this.key = bound.key;
-    this.info = bound.info;
-    this.network.later(() => this.emit("listening"));
-    return this;
-  }
-
-  address(): net.AddressInfo | string | null {
-    return this.info;
-  }
-
-  close(): this {
-    if (this.key !== null) this.network.unbind(this.key);
-    this.key = null;
-    this.info = null;
-    this.network.later(() => this.emit("close"));
-    return this;
-  }
-
-  unref(): this {
-    return this;
-  }
-}
-
-/** A node-style error: `code` names the errno (what `errors.ts` turns into Python's exception). */
-function nodeError(code: string, message: string): Error {
-  return Object.assign(new Error(message), { code });
-}
-
-/** Where a connection is going: a listener's key, and the addresses both ends will show. */
-interface Destination {
-  readonly keys: readonly string[];
-  readonly host: string;
-  readonly port: number;
-  readonly label: string;
-}
-
-/** Linux's default `net.ipv4.ip_local_port_range`. */
-const EPHEMERAL_PORTS: readonly [first: number, last: number] = [32768, 60999];
+export type { MemoryNetworkOptions } from "./memory/network.ts";
+export { MemoryPipe } from "./memory/pipe.ts";
 
 /**
  * An in-memory network (see the module rules): a {@link Wire} whose connections live inside the process. Make
  * sockets on it with {@link MemoryNetwork.socket}, or {@link MemoryNetwork.install} it so that `socket.socket()`
  * makes them, for code that makes its own sockets (the course's programs).
  */
-export class MemoryNetwork implements Wire, Disposable {
-  /** Most bytes one delivery hands over, for directions that set none; `null`: no limit. */
-  chunkSize: number | null;
-  private readonly auto: boolean;
-  private readonly listeners = new Map<string, MemoryServer>();
-  private readonly refused = new Set<string>();
-  private readonly usedPorts = new Set<number>();
-  private readonly firstPort: number;
-  private readonly lastPort: number;
-  private nextPort: number;
-  /** Directions with something to deliver, in the order they first had. */
-  private readonly active = new Set<MemoryPipe>();
-  /** Events for the next step: connections to make, streams to close, errors to report. */
-  private tasks: (() => void)[] = [];
-  private immediate: NodeJS.Immediate | null = null;
+export class MemoryNetwork extends MemoryWire implements Disposable {
   private previous: Wire | null = null;
-  private readonly onImmediate = (): void => {
-    this.immediate = null;
-    this.step();
-  };
-
-  constructor(options: MemoryNetworkOptions = {}) {
-    this.chunkSize = options.chunkSize ?? null;
-    this.auto = options.auto ?? true;
-    [this.firstPort, this.lastPort] = options.ephemeralPorts ?? EPHEMERAL_PORTS;
-    this.nextPort = this.firstPort;
-  }
-
-  // Wire
-
-  /** @internal `net.connect` on this network. */
-  connect(options: net.NetConnectOpts): WireStream {
-    const stream = new MemoryStream(this, new MemoryPipe(this), new MemoryPipe(this));
-    const destination =
-      "path" in options ? unixDestination(options.path) : inetDestination(options);
-    if (!("path" in options)) {
-      const local = options.localAddress;
-      stream.localAddress = local !== undefined && !isWildcard(local) ? local : destination.host;
-      if (options.localPort !== undefined && options.localPort !== 0) {
-        stream.localPort = options.localPort;
-      } else {
-        const port = this.ephemeralPort();
-        if (port === null) {
-          // Linux's connect() when the range is used up.
-          stream.fail("EADDRNOTAVAIL", "connect EADDRNOTAVAIL");
-          return stream;
-        }
-        stream.localPort = stream.ephemeralPort = port;
-      }
-    }
-    this.later(() => {
-      this.complete(stream, destination);
-    });
-    return stream;
-  }
-
-  /** @internal `net.createServer` on this network. */
-  createServer(_options: net.ServerOpts): WireServer {
-    return new MemoryServer(this);
-  }
-
-  // The test's controls
 
   /**
    * Make this network the wire of the sockets `socket.socket()` makes from now on (sockets made before keep
@@ -463,12 +98,12 @@ export class MemoryNetwork implements Wire, Disposable {
    * @throws TypeError when `sock` has no connection on this network (never connected, or another wire).
    */
   outgoing(sock: Socket): MemoryPipe {
-    return this.streamOf(sock).out;
+    return this.connectionOf(sock).out;
   }
 
   /** The direction `sock` receives on (its peer's outgoing). @throws TypeError as {@link outgoing}. */
   incoming(sock: Socket): MemoryPipe {
-    return this.streamOf(sock).in;
+    return this.connectionOf(sock).in;
   }
 
   /**
@@ -477,10 +112,7 @@ export class MemoryNetwork implements Wire, Disposable {
    * @throws TypeError as {@link outgoing}.
    */
   reset(sock: Socket): void {
-    const stream = this.streamOf(sock);
-    const peer = stream.out.to;
-    stream.fail("ECONNRESET", "read ECONNRESET");
-    if (peer !== null && peer !== stream) peer.fail("ECONNRESET", "read ECONNRESET");
+    this.resetStream(this.connectionOf(sock));
   }
 
   /**
@@ -488,243 +120,19 @@ export class MemoryNetwork implements Wire, Disposable {
    * `refuse(address, false)` lets them through again.
    */
   refuse(address: Address, on = true): void {
-    const keys =
-      typeof address === "string" ? [unixKey(address)] : [inetKey(address[0], address[1])];
-    for (const key of keys) {
-      if (on) this.refused.add(key);
-      else this.refused.delete(key);
-    }
+    this.refuseEndpoint(
+      typeof address === "string"
+        ? { kind: "unix", path: address }
+        : { kind: "inet", host: address[0], port: address[1] },
+      on,
+    );
   }
 
-  /**
-   * Run one step (see the module rules): make or refuse the connections asked for, report what happened, then one
-   * delivery in each direction that has bytes in flight and is not held.
-   * @returns whether anything happened.
-   */
-  step(): boolean {
-    let worked = false;
-    const tasks = this.tasks;
-    if (tasks.length > 0) {
-      this.tasks = [];
-      for (const task of tasks) task();
-      worked = true;
-    }
-    const pipes = [...this.active];
-    this.active.clear();
-    for (const pipe of pipes) {
-      if (!pipe.deliverable()) continue;
-      this.deliver(pipe);
-      worked = true;
-      if (pipe.deliverable()) this.active.add(pipe);
-    }
-    this.schedule();
-    return worked;
-  }
-
-  /**
-   * Run steps until nothing is left to do, at most `limit` of them.
-   * @returns how many steps ran.
-   */
-  settle(limit = 100_000): number {
-    let steps = 0;
-    while (steps < limit && this.step()) steps++;
-    return steps;
-  }
-
-  // Inside the network
-
-  /** @internal Note that `pipe` may have something to deliver. */
-  activate(pipe: MemoryPipe): void {
-    if (!pipe.deliverable()) return;
-    this.active.add(pipe);
-    this.schedule();
-  }
-
-  /** @internal Run `task` at the next step (events are reported asynchronously, as Node does). */
-  later(task: () => void): void {
-    this.tasks.push(task);
-    this.schedule();
-  }
-
-  /** @internal Reserve a listener's address. @returns the key and address, or the error to report. */
-  bind(
-    server: MemoryServer,
-    options: net.ListenOptions,
-  ): { key: string; info: net.AddressInfo | string } | Error {
-    if (options.path !== undefined) {
-      const key = unixKey(options.path);
-      if (this.listeners.has(key)) {
-        return nodeError("EADDRINUSE", `listen EADDRINUSE: address already in use ${options.path}`);
-      }
-      this.listeners.set(key, server);
-      return { key, info: options.path };
-    }
-    const host = options.host ?? "::";
-    const v6 = net.isIPv6(host);
-    if (!isWildcard(host) && !isLoopback(host)) {
-      return nodeError("EADDRNOTAVAIL", `listen EADDRNOTAVAIL: address not available ${host}`);
-    }
-    let port = options.port ?? 0;
-    if (port === 0) {
-      const free = this.ephemeralPort();
-      // Linux's listen() when no port is left to bind to.
-      if (free === null) return nodeError("EADDRINUSE", "listen EADDRINUSE: no free port");
-      port = free;
-    } else if (this.portTaken(host, port)) {
-      return nodeError("EADDRINUSE", `listen EADDRINUSE: address already in use ${host}:${port}`);
-    }
-    const key = inetKey(host, port);
-    this.listeners.set(key, server);
-    this.usedPorts.add(port);
-    return { key, info: { address: host, family: v6 ? "IPv6" : "IPv4", port } };
-  }
-
-  /** @internal Free a listener's address. */
-  unbind(key: string): void {
-    this.listeners.delete(key);
-    if (!key.startsWith("unix:")) this.releasePort(splitKey(key)[1]);
-  }
-
-  /** @internal A port is free again for {@link ephemeralPort} (a closed connection or listener). */
-  releasePort(port: number): void {
-    this.usedPorts.delete(port);
-  }
-
-  private portTaken(host: string, port: number): boolean {
-    for (const key of this.listeners.keys()) {
-      const [otherHost, otherPort] = splitKey(key);
-      if (otherPort !== port) continue;
-      if (otherHost === host || isWildcard(host) || isWildcard(otherHost)) return true;
-    }
-    return false;
-  }
-
-  /** The next free port of the range, or `null` when all are taken. */
-  private ephemeralPort(): number | null {
-    for (let tries = 0; tries <= this.lastPort - this.firstPort; tries++) {
-      const port = this.nextPort;
-      this.nextPort = port === this.lastPort ? this.firstPort : port + 1;
-      if (!this.usedPorts.has(port)) {
-        this.usedPorts.add(port);
-        return port;
-      }
-    }
-    return null;
-  }
-
-  /** Make the connection `stream` asked for, or refuse it. */
-  private complete(stream: MemoryStream, destination: Destination): void {
-    if (stream.destroyed) return;
-    let server: MemoryServer | undefined;
-    for (const key of destination.keys) {
-      if (this.refused.has(key)) break;
-      server = this.listeners.get(key);
-      if (server !== undefined) break;
-    }
-    if (server === undefined) {
-      stream.fail("ECONNREFUSED", `connect ECONNREFUSED ${destination.label}`);
-      return;
-    }
-    // The accepted end sends on the pipe the connecting end receives on, and receives on the other.
-    const accepted = new MemoryStream(this, stream.in, stream.out);
-    stream.remoteAddress = destination.host;
-    stream.remotePort = destination.port;
-    accepted.localAddress = destination.host;
-    accepted.localPort = destination.port;
-    accepted.remoteAddress = stream.localAddress;
-    accepted.remotePort = stream.localPort;
-    server.emit("connection", accepted);
-    stream.emit("connect");
-    this.activate(stream.out);
-    this.activate(stream.in);
-  }
-
-  /** One delivery on `pipe`: at most its chunk size (everything when unlimited), then end of stream if due. */
-  private deliver(pipe: MemoryPipe): void {
-    const to = pipe.to;
-    if (to === null) return;
-    if (to.destroyed && pipe.bytes > 0) {
-      // Bytes reach a closed socket: its kernel answers with a reset, and the writer's next write fails.
-      pipe.drop();
-      pipe.from?.fail("EPIPE", "write EPIPE");
-      return;
-    }
-    const limit = pipe.chunkSize ?? this.chunkSize ?? Infinity;
-    do {
-      const write = pipe.writes[0];
-      if (write === undefined) break;
-      const left = write.chunk.length - write.offset;
-      const count = Math.min(left, limit);
-      const piece =
-        write.offset === 0 && count === write.chunk.length
-          ? write.chunk
-          : write.chunk.subarray(write.offset, write.offset + count);
-      write.offset += count;
-      pipe.bytes -= count;
-      const done = write.offset === write.chunk.length;
-      if (done) pipe.writes.shift();
-      to.emit("data", piece);
-      if (done) write.callback(null);
-    } while (limit === Infinity && !to.paused && !to.destroyed);
-    if (pipe.writes.length === 0 && pipe.resetting) {
-      pipe.resetting = false;
-      to.fail("ECONNRESET", "read ECONNRESET");
-      return;
-    }
-    if (pipe.writes.length === 0 && pipe.ending && !pipe.ended) {
-      pipe.ended = true;
-      if (!to.destroyed) to.emit("end");
-      pipe.from?.sentEnd();
-    }
-  }
-
-  private schedule(): void {
-    if (!this.auto || this.immediate !== null) return;
-    if (this.tasks.length === 0 && this.active.size === 0) return;
-    this.immediate = setImmediate(this.onImmediate);
-  }
-
-  private streamOf(sock: Socket): MemoryStream {
-    const stream = sock.core.stream;
-    if (!(stream instanceof MemoryStream) || stream.network !== this) {
+  private connectionOf(sock: Socket): MemoryStream {
+    const stream = this.streamOf(sock.core);
+    if (stream === undefined) {
       throw new TypeError(`${repr(sock)} has no connection on this memory network`);
     }
     return stream;
   }
-}
-
-function unixKey(path: string): string {
-  return `unix:${path}`;
-}
-
-function inetKey(host: string, port: number): string {
-  return `${host}#${port}`;
-}
-
-function splitKey(key: string): [string, number] {
-  const i = key.lastIndexOf("#");
-  return [key.slice(0, i), Number(key.slice(i + 1))];
-}
-
-function isWildcard(host: string): boolean {
-  return host === "0.0.0.0" || host === "::";
-}
-
-function isLoopback(host: string): boolean {
-  const v4 = host.startsWith("::ffff:") ? host.slice(7) : host;
-  return host === "::1" || (net.isIPv4(v4) && v4.startsWith("127."));
-}
-
-function unixDestination(path: string): Destination {
-  return { keys: [unixKey(path)], host: path, port: 0, label: path };
-}
-
-function inetDestination(options: net.TcpNetConnectOpts): Destination {
-  const v6 = options.family === 6;
-  let host = options.host ?? "localhost";
-  if (host === "localhost") host = v6 ? "::1" : "127.0.0.1";
-  const port = options.port;
-  const keys = [inetKey(host, port)];
-  if (isLoopback(host) || isWildcard(host)) keys.push(inetKey(v6 ? "::" : "0.0.0.0", port));
-  return { keys, host, port, label: `${host}:${port}` };
 }

@@ -1,98 +1,43 @@
 /**
- * The wire under our sockets: what carries their bytes. `socket.ts` models the kernel's part of a socket (buffers,
- * readiness, errno, states); a {@link Wire} makes its connections and listeners. Two wires exist:
+ * The transport interface: what carries a socket's bytes, in the kernel's terms. The kernel's model of a socket
+ * (`lib/kernel/`: states, buffers, readiness, errno) drives a {@link Wire}; a wire tells the kernel what happened
+ * through a sink the kernel implements ({@link StreamSink}, {@link ListenerSink}). Two wires exist:
  *
- * - {@link nodeWire}, the default: `node:net`, real TCP and Unix sockets;
+ * - {@link nodeWire}, the default: `node:net`, real TCP and Unix sockets (`node-net.ts`);
  * - `MemoryNetwork` (`selectors-ts/testing`): bytes travel inside the process, and the test decides when.
  *
+ * Rules of the interface:
+ * - **Errors cross as errno numbers** (Linux's, positive: `111` for a refused connection; a failed name lookup as
+ *   Python's negative `gaierror` number, `-2`), never as Node `code` strings. A wire knows nothing of Python's
+ *   exceptions; the faces above the kernel make them.
+ * - **Events are asynchronous**: a wire reports a connection, data, end of stream or an error from its own event
+ *   loop turn, never from inside the call that caused it (as Node does).
+ * - **Flow control is the kernel's**: it pauses a stream when its receive buffer is full and resumes it later; it
+ *   reads {@link WireStream.pending} (bytes handed to the wire, not yet on the network) to decide writability.
+ *
  * A socket takes the wire that is the default when it is made ({@link setDefaultWire}); an accepted socket takes
- * its listener's. A wire hands out objects with the part of `net.Socket` and `net.Server` that `socket.ts` uses
- * ({@link WireStream}, {@link WireServer}); the `node:net` wire hands out Node's own, with nothing in between.
+ * its listener's.
  * @module
  */
-import * as net from "node:net";
+import type { Wire } from "./interface.ts";
+import { nodeNetWire } from "./node-net.ts";
 
-/**
- * What `socket.ts` uses of a connection: the part of `net.Socket` it calls. Events: `data` (a chunk arrived),
- * `end` (the peer shut down writing), `error` (the connection failed; `code` names the errno, e.g.
- * `ECONNRESET`), `close` (gone), `connect` (a connection being made is made).
- */
-export interface WireStream {
-  /** Bytes written and not yet handed to the network. */
-  readonly writableLength: number;
-  /** The local host, once connected. */
-  readonly localAddress?: string | undefined;
-  /** The local port, once connected. */
-  readonly localPort?: number | undefined;
-  /** The peer's host, while connected. */
-  readonly remoteAddress?: string | undefined;
-  /** The peer's port, while connected. */
-  readonly remotePort?: number | undefined;
-  /** A chunk arrived. */
-  on(event: "data", listener: (chunk: Buffer) => void): this;
-  /** The connection failed. */
-  on(event: "error", listener: (err: Error) => void): this;
-  /** `end`, `close` or `connect` happened. */
-  on(event: "end" | "close" | "connect", listener: () => void): this;
-  /** The connection is made. */
-  once(event: "connect", listener: () => void): this;
-  /** Send `chunk`; `callback` runs once it is handed to the network (or dropped). */
-  write(chunk: Uint8Array, callback: (err?: Error | null) => void): boolean;
-  /** Shut down writing, once what was written has gone out. */
-  end(): this;
-  /** Stop delivering `data` (the receive buffer is full). */
-  pause(): this;
-  /** Deliver `data` again. */
-  resume(): this;
-  /** Keep the process alive while this is open. */
-  ref(): this;
-  /** Do not keep the process alive for this. */
-  unref(): this;
-  /** Nagle's algorithm off (`true`) or on. */
-  setNoDelay(noDelay: boolean): this;
-  /** TCP keep-alive probes on or off. */
-  setKeepAlive(enable: boolean): this;
-  /** Close now; what was not yet handed to the network is dropped. */
-  destroy(): this;
-  /** Close once what was written has gone out. */
-  destroySoon(): void;
-  /** Close now and make the peer see a reset. */
-  resetAndDestroy(): this;
-}
-
-/** What `socket.ts` uses of a listener: the part of `net.Server` it calls. */
-export interface WireServer {
-  /** A connection came in. */
-  on(event: "connection", listener: (stream: WireStream) => void): this;
-  /** Listening failed (`code`: `EADDRINUSE`, ...). */
-  on(event: "error", listener: (err: Error) => void): this;
-  /** Listening has started. */
-  once(event: "listening", listener: () => void): this;
-  /** Report an error found before `listen()` (a failed name lookup). */
-  emit(event: "error", err: Error): boolean;
-  /** Start listening. */
-  listen(options: net.ListenOptions): this;
-  /** The address listened on: host and port, or a path; `null` before listening. */
-  address(): net.AddressInfo | string | null;
-  /** Stop listening. */
-  close(): this;
-  /** Do not keep the process alive for this. */
-  unref(): this;
-}
-
-/** Makes connections and listeners for sockets. */
-export interface Wire {
-  /** Start a connection (`net.connect`'s options). */
-  connect(options: net.NetConnectOpts): WireStream;
-  /** Make a listener (`net.createServer`'s options). */
-  createServer(options: net.ServerOpts): WireServer;
-}
+export type {
+  ConnectRequest,
+  Endpoint,
+  HostPort,
+  InetEndpoint,
+  ListenRequest,
+  ListenerSink,
+  StreamSink,
+  UnixEndpoint,
+  Wire,
+  WireListener,
+  WireStream,
+} from "./interface.ts";
 
 /** The default wire: `node:net`, real sockets. */
-export const nodeWire: Wire = {
-  connect: (options) => net.connect(options),
-  createServer: (options) => net.createServer(options),
-};
+export const nodeWire: Wire = nodeNetWire;
 
 let current: Wire = nodeWire;
 

@@ -1,0 +1,62 @@
+/**
+ * A stream socket's receive buffer: the chunks received and not yet read, consumed from the front without
+ * re-concatenating (as ws's `consume(n)` does). A read that one chunk can serve gets a view of it; a read that
+ * spans chunks gets one copy.
+ * @module
+ */
+
+const EMPTY: Buffer = Buffer.alloc(0);
+
+/** Received bytes, not yet read. */
+export class ReceiveQueue {
+  /** The chunks, with `head` bytes of the first already taken. */
+  private readonly chunks: Buffer[] = [];
+  private head = 0;
+  /** Bytes held. */
+  bytes = 0;
+
+  /** Keep `chunk` (the queue owns it from now on). */
+  push(chunk: Buffer): void {
+    this.chunks.push(chunk);
+    this.bytes += chunk.length;
+  }
+
+  /** Take `n` bytes (n ≤ {@link bytes}): a view when one chunk holds them, else a copy. */
+  take(n: number): Buffer {
+    const first = this.chunks[0];
+    if (first === undefined) return EMPTY;
+    let out: Buffer;
+    if (first.length - this.head >= n) {
+      out = first.subarray(this.head, this.head + n);
+      this.head += n;
+      if (this.head === first.length) {
+        this.chunks.shift();
+        this.head = 0;
+      }
+    } else {
+      out = Buffer.allocUnsafe(n);
+      let filled = 0;
+      while (filled < n) {
+        const chunk = this.chunks[0];
+        if (chunk === undefined) break;
+        const count = Math.min(chunk.length - this.head, n - filled);
+        chunk.copy(out, filled, this.head, this.head + count);
+        filled += count;
+        this.head += count;
+        if (this.head === chunk.length) {
+          this.chunks.shift();
+          this.head = 0;
+        }
+      }
+    }
+    this.bytes -= n;
+    return out;
+  }
+
+  /** Drop everything held. */
+  clear(): void {
+    this.chunks.length = 0;
+    this.head = 0;
+    this.bytes = 0;
+  }
+}

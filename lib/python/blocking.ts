@@ -1,0 +1,117 @@
+/**
+ * How a blocking call waits, in Python's terms: until the socket is ready for it, with the socket's timeout
+ * (`TimeoutError('timed out')` when it passes), and with Ctrl-C raising `KeyboardInterrupt` out of the wait. A
+ * blocking call is the non-blocking call tried again each time the socket becomes ready, as CPython's
+ * `sock_call()` does.
+ *
+ * Rules:
+ * - With timeout 0 nothing waits: the call's own `BlockingIOError` is raised.
+ * - A closed socket ends the wait (the call then raises `[Errno 9]` itself).
+ * - A wait with no timeout keeps the process alive, as a blocking call does; one with a timeout longer than Node's
+ *   longest timer is armed in parts.
+ * @module
+ */
+import { OSError, TimeoutError, errno, raisedHere, type KeyboardInterrupt } from "./errors.ts";
+import type { Watcher } from "../kernel/fd.ts";
+import type { KernelSocket } from "../kernel/socket.ts";
+import { startWaiting, stopWaiting, type Interruptible } from "./keyboard-interrupt.ts";
+
+/** Node's longest timer; a waiting call with no timeout re-arms it to stay alive, as a blocking call does. */
+const FOREVER_MS = 0x7fffffff;
+
+/**
+ * Wait until `bits` are ready on `sock` (or it closes, or its timeout passes). With timeout 0 it does not wait.
+ * @throws TimeoutError when the timeout passes; KeyboardInterrupt on Ctrl-C.
+ */
+export function waitFor(sock: KernelSocket, bits: number): Promise<void> {
+  if (sock.isClosed() || (sock.readiness() & bits) !== 0 || sock.timeout === 0) {
+    return Promise.resolve();
+  }
+  return new Promise<void>((resolve, reject) => {
+    new Waiter(sock, bits, sock.timeout, resolve, reject).start();
+  });
+}
+
+/**
+ * A blocking-mode call: try `op` at once and, while it would block (BlockingIOError 11), wait until `bits` are
+ * ready and try again. So what fails whatever the readiness fails at once, as in Python: `accept()` on a socket
+ * that is not listening (OSError 22), `recv()` on a listening one (107). With timeout 0 the BlockingIOError is
+ * raised instead of waiting.
+ */
+export async function blockingCall<T>(sock: KernelSocket, bits: number, op: () => T): Promise<T> {
+  for (;;) {
+    try {
+      return op();
+    } catch (e) {
+      if (!(e instanceof OSError) || e.errno !== errno.EAGAIN || sock.timeout === 0) throw e;
+    }
+    try {
+      await waitFor(sock, bits);
+    } catch (e) {
+      throw raisedHere(e);
+    }
+  }
+}
+
+/** One blocking call waiting for a socket: a watcher, a timer, and a SIGINT hook. */
+class Waiter implements Watcher, Interruptible {
+  private timer: NodeJS.Timeout | null = null;
+  /** Milliseconds of the timeout not yet armed. */
+  private left = 0;
+
+  constructor(
+    private readonly sock: KernelSocket,
+    private readonly bits: number,
+    private readonly timeout: number | null,
+    private readonly resolve: () => void,
+    private readonly reject: (error: Error) => void,
+  ) {}
+
+  start(): void {
+    this.sock.watch(this);
+    startWaiting(this);
+    if (this.timeout === null) this.timer = setInterval(noop, FOREVER_MS);
+    else {
+      this.left = Math.ceil(this.timeout * 1000);
+      this.arm();
+    }
+  }
+
+  /** Wait what is left of the timeout, at most Node's longest timer at a time (a longer one fires at once). */
+  private arm(): void {
+    const ms = Math.min(this.left, FOREVER_MS);
+    this.left -= ms;
+    this.timer = setTimeout(this.onTimeout, ms);
+  }
+
+  readinessChanged(): void {
+    if (this.sock.isClosed() || (this.sock.readiness() & this.bits) !== 0) {
+      this.finish();
+      this.resolve();
+    }
+  }
+
+  interrupt(error: KeyboardInterrupt): void {
+    this.finish();
+    this.reject(error);
+  }
+
+  private readonly onTimeout = (): void => {
+    if (this.left > 0) {
+      this.arm();
+      return;
+    }
+    this.finish();
+    this.reject(new TimeoutError("timed out"));
+  };
+
+  private finish(): void {
+    this.sock.unwatch(this);
+    stopWaiting(this);
+    if (this.timer) clearTimeout(this.timer);
+  }
+}
+
+function noop(): void {
+  // keeps the event loop alive while a blocking call waits
+}

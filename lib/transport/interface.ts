@@ -1,0 +1,128 @@
+/**
+ * The transport interface's types (see `wire.ts` for its rules): the kernel drives a {@link Wire}, and a wire
+ * reports to the sinks the kernel implements. Errors cross as errno numbers.
+ * @module
+ */
+
+/** An IP endpoint: a host (IPv4 or IPv6, or a name to resolve) and a port. */
+export interface InetEndpoint {
+  /** Tells the endpoint kinds apart. */
+  readonly kind: "inet";
+  /** The host: an address, or a name a listener resolves. */
+  readonly host: string;
+  /** The port; 0 asks for any free one. */
+  readonly port: number;
+}
+
+/** A Unix domain endpoint: a path (`''` when unnamed). */
+export interface UnixEndpoint {
+  /** Tells the endpoint kinds apart. */
+  readonly kind: "unix";
+  /** The path. */
+  readonly path: string;
+}
+
+/** A local or remote endpoint: a host and port (IPv4 or IPv6), or a Unix path. */
+export type Endpoint = InetEndpoint | UnixEndpoint;
+
+/** A host and port, as a wire reports an IP endpoint it knows. */
+export interface HostPort {
+  /** The host's address. */
+  readonly host: string;
+  /** The port. */
+  readonly port: number;
+}
+
+/** What the kernel hears about one connection. Called by the wire; must not throw. */
+export interface StreamSink {
+  /** The connection asked for by {@link Wire.connect} is made. */
+  connected(): void;
+  /** A chunk arrived (the receive buffer is the kernel's: the wire hands each chunk over once). */
+  data(chunk: Buffer): void;
+  /** The peer shut down writing: end of stream. */
+  end(): void;
+  /** The connection failed (`errno`: 111 refused, 104 reset, 32 broken pipe, ...). */
+  error(errno: number): void;
+  /** The connection is gone. */
+  closed(): void;
+  /** Some of what was written has left the wire: {@link WireStream.pending} went down. */
+  written(): void;
+}
+
+/** What the kernel hears about one listener. Called by the wire; must not throw. */
+export interface ListenerSink {
+  /** Listening has started. */
+  listening(): void;
+  /** A connection came in; the kernel attaches a {@link StreamSink} to it, or aborts it. */
+  accepted(stream: WireStream): void;
+  /** Listening failed, or a name did not resolve (`errno`: 98, 99, -2, ...). */
+  error(errno: number): void;
+}
+
+/** One connection, as the kernel drives it. */
+export interface WireStream {
+  /** Bytes handed to {@link write} that have not yet left the wire. */
+  readonly pending: number;
+  /** Report this connection's events to `sink` from now on. */
+  attach(sink: StreamSink): void;
+  /** Send `chunk` (the wire may keep it until written: the caller does not reuse it). */
+  write(chunk: Uint8Array): void;
+  /** Shut down writing, once what was written has gone out. */
+  end(): void;
+  /** Stop delivering data (the receive buffer is full). */
+  pause(): void;
+  /** Deliver data again. */
+  resume(): void;
+  /** Keep the process alive while this is open (`true`), or not. */
+  keepAlive(on: boolean): void;
+  /** Nagle's algorithm off (`true`) or on. */
+  setNoDelay(noDelay: boolean): void;
+  /** TCP keep-alive probes on or off. */
+  setKeepAlive(enable: boolean): void;
+  /** Close once what was written has gone out. */
+  close(): void;
+  /** Close now; what was not yet on the network is dropped; the peer sees end of stream. */
+  destroy(): void;
+  /** Close now and make the peer see a reset. */
+  reset(): void;
+  /** The local host and port, once connected (`null` for a Unix connection or before). */
+  local(): HostPort | null;
+  /** The peer's host and port, while connected (`null` for a Unix connection, or once gone). */
+  remote(): HostPort | null;
+}
+
+/** One listener, as the kernel drives it. */
+export interface WireListener {
+  /** The address listened on (host and port, or a path); `null` before listening. */
+  address(): Endpoint | null;
+  /** Stop listening. */
+  close(): void;
+}
+
+/** Where and how to connect. */
+export interface ConnectRequest {
+  /** The peer. */
+  readonly to: Endpoint;
+  /** The local address bound before connecting, if any. */
+  readonly from: Endpoint | null;
+  /** IP version of the socket (a name is resolved in it): 4 or 6. */
+  readonly ipVersion: 4 | 6;
+}
+
+/** Where and how to listen. */
+export interface ListenRequest {
+  /** The address to listen on (a host name is resolved in {@link ipVersion}). */
+  readonly at: Endpoint;
+  /** The backlog, ≥ 0. */
+  readonly backlog: number;
+  /** IP version of the socket: 4 or 6. */
+  readonly ipVersion: 4 | 6;
+}
+
+/** Makes connections and listeners for the kernel's sockets. */
+export interface Wire {
+  /** Start a connection; its outcome comes to the sink attached to the stream returned. */
+  connect(request: ConnectRequest): WireStream;
+  /** Start listening; the outcome and the connections come to `sink`. */
+  listen(request: ListenRequest, sink: ListenerSink): WireListener;
+}

@@ -1,0 +1,360 @@
+/**
+ * The memory network's wire: addresses, ports, connections and the steps that deliver their bytes (the rules are
+ * in `../memory-network.ts`, the face a test uses). Errors reach the kernel as errno numbers, as from any wire.
+ * @module
+ */
+import { constants } from "node:os";
+import * as net from "node:net";
+
+import type {
+  ConnectRequest,
+  Endpoint,
+  ListenRequest,
+  ListenerSink,
+  StreamSink,
+  Wire,
+  WireListener,
+  WireStream,
+} from "../interface.ts";
+import { MemoryListener } from "./listener.ts";
+import { MemoryPipe } from "./pipe.ts";
+import { MemoryStream } from "./stream.ts";
+
+const { EADDRINUSE, EADDRNOTAVAIL, ECONNREFUSED, ECONNRESET } = constants.errno;
+
+/** Options of a memory network. */
+export interface MemoryNetworkOptions {
+  /** Most bytes one delivery hands over, in every direction that sets none of its own (default: no limit). */
+  readonly chunkSize?: number | null;
+  /** Run steps by themselves, one per turn of the event loop (default `true`); `false`: the test calls `step()`. */
+  readonly auto?: boolean;
+  /**
+   * The ports given to port 0 and to connecting sockets, first to last, each taken in turn and free again once its
+   * socket is closed (Linux's `ip_local_port_range`; default 32768–60999).
+   */
+  readonly ephemeralPorts?: readonly [first: number, last: number];
+}
+
+/** Where a connection is going: a listener's key, and the addresses both ends will show. */
+interface Destination {
+  readonly keys: readonly string[];
+  readonly host: string;
+  readonly port: number;
+}
+
+/** Linux's default `net.ipv4.ip_local_port_range`. */
+const EPHEMERAL_PORTS: readonly [first: number, last: number] = [32768, 60999];
+
+/** The memory network as a {@link Wire}, with its steps. */
+export class MemoryWire implements Wire {
+  /** Most bytes one delivery hands over, for directions that set none; `null`: no limit. */
+  chunkSize: number | null;
+  private readonly auto: boolean;
+  private readonly listeners = new Map<string, MemoryListener>();
+  private readonly refused = new Set<string>();
+  private readonly usedPorts = new Set<number>();
+  private readonly firstPort: number;
+  private readonly lastPort: number;
+  private nextPort: number;
+  /** Each kernel socket's connection on this network, for the test's controls. */
+  private readonly streams = new WeakMap<StreamSink, MemoryStream>();
+  /** Directions with something to deliver, in the order they first had. */
+  private readonly active = new Set<MemoryPipe>();
+  /** Events for the next step: connections to make, streams to close, errors to report. */
+  private tasks: (() => void)[] = [];
+  private immediate: NodeJS.Immediate | null = null;
+  private readonly onImmediate = (): void => {
+    this.immediate = null;
+    this.step();
+  };
+
+  constructor(options: MemoryNetworkOptions = {}) {
+    this.chunkSize = options.chunkSize ?? null;
+    this.auto = options.auto ?? true;
+    [this.firstPort, this.lastPort] = options.ephemeralPorts ?? EPHEMERAL_PORTS;
+    this.nextPort = this.firstPort;
+  }
+
+  // Wire
+
+  /** @internal Start a connection on this network. */
+  connect(request: ConnectRequest): WireStream {
+    const stream = new MemoryStream(this, new MemoryPipe(this), new MemoryPipe(this));
+    const to = request.to;
+    const destination =
+      to.kind === "unix"
+        ? unixDestination(to.path)
+        : inetDestination(to.host, to.port, request.ipVersion);
+    if (to.kind === "inet") {
+      const from = request.from;
+      const local = from?.kind === "inet" && !isWildcard(from.host) ? from.host : destination.host;
+      if (from?.kind === "inet" && from.port !== 0) {
+        stream.localEnd = { host: local, port: from.port };
+      } else {
+        const port = this.ephemeralPort();
+        if (port === null) {
+          // Linux's connect() when the range is used up.
+          stream.fail(EADDRNOTAVAIL);
+          return stream;
+        }
+        stream.localEnd = { host: local, port };
+        stream.ephemeralPort = port;
+      }
+    }
+    this.later(() => {
+      this.complete(stream, destination);
+    });
+    return stream;
+  }
+
+  /** @internal Start listening on this network. */
+  listen(request: ListenRequest, sink: ListenerSink): WireListener {
+    return new MemoryListener(this, request, sink);
+  }
+
+  // The test's controls
+
+  /**
+   * The connection of a kernel socket on this network, if it has one.
+   * @internal
+   */
+  streamOf(sink: StreamSink): MemoryStream | undefined {
+    return this.streams.get(sink);
+  }
+
+  /**
+   * Break `stream`'s connection, as a reset on the way would: what is in flight is lost, and both ends see
+   * ECONNRESET.
+   * @internal
+   */
+  resetStream(stream: MemoryStream): void {
+    const peer = stream.out.to;
+    stream.fail(ECONNRESET);
+    if (peer !== null && peer !== stream) peer.fail(ECONNRESET);
+  }
+
+  /** @internal Refuse connections to an endpoint (`on`), or let them through again. */
+  refuseEndpoint(endpoint: Endpoint, on: boolean): void {
+    const key =
+      endpoint.kind === "unix" ? unixKey(endpoint.path) : inetKey(endpoint.host, endpoint.port);
+    if (on) this.refused.add(key);
+    else this.refused.delete(key);
+  }
+
+  /**
+   * Run one step (see the module rules): make or refuse the connections asked for, report what happened, then one
+   * delivery in each direction that has bytes in flight and is not held.
+   * @returns whether anything happened.
+   */
+  step(): boolean {
+    let worked = false;
+    const tasks = this.tasks;
+    if (tasks.length > 0) {
+      this.tasks = [];
+      for (const task of tasks) task();
+      worked = true;
+    }
+    const pipes = [...this.active];
+    this.active.clear();
+    for (const pipe of pipes) {
+      if (!pipe.deliverable()) continue;
+      this.deliver(pipe);
+      worked = true;
+      if (pipe.deliverable()) this.active.add(pipe);
+    }
+    this.schedule();
+    return worked;
+  }
+
+  /**
+   * Run steps until nothing is left to do, at most `limit` of them.
+   * @returns how many steps ran.
+   */
+  settle(limit = 100_000): number {
+    let steps = 0;
+    while (steps < limit && this.step()) steps++;
+    return steps;
+  }
+
+  // Inside the network
+
+  /** @internal `stream` reports to `sink` from now on. */
+  attached(sink: StreamSink, stream: MemoryStream): void {
+    this.streams.set(sink, stream);
+  }
+
+  /** @internal Note that `pipe` may have something to deliver. */
+  activate(pipe: MemoryPipe): void {
+    if (!pipe.deliverable()) return;
+    this.active.add(pipe);
+    this.schedule();
+  }
+
+  /** @internal Run `task` at the next step (events are reported asynchronously, as Node does). */
+  later(task: () => void): void {
+    this.tasks.push(task);
+    this.schedule();
+  }
+
+  /** @internal Reserve a listener's address. @returns the key and address, or the errno to report. */
+  bind(listener: MemoryListener, at: Endpoint): { key: string; info: Endpoint } | number {
+    if (at.kind === "unix") {
+      const key = unixKey(at.path);
+      if (this.listeners.has(key)) return EADDRINUSE;
+      this.listeners.set(key, listener);
+      return { key, info: at };
+    }
+    const host = at.host;
+    if (!isWildcard(host) && !isLoopback(host)) return EADDRNOTAVAIL;
+    let port = at.port;
+    if (port === 0) {
+      const free = this.ephemeralPort();
+      // Linux's listen() when no port is left to bind to.
+      if (free === null) return EADDRINUSE;
+      port = free;
+    } else if (this.portTaken(host, port)) {
+      return EADDRINUSE;
+    }
+    const key = inetKey(host, port);
+    this.listeners.set(key, listener);
+    this.usedPorts.add(port);
+    return { key, info: { kind: "inet", host, port } };
+  }
+
+  /** @internal Free a listener's address. */
+  unbind(key: string): void {
+    this.listeners.delete(key);
+    if (!key.startsWith("unix:")) this.releasePort(splitKey(key)[1]);
+  }
+
+  /** @internal A port is free again for {@link ephemeralPort} (a closed connection or listener). */
+  releasePort(port: number): void {
+    this.usedPorts.delete(port);
+  }
+
+  private portTaken(host: string, port: number): boolean {
+    for (const key of this.listeners.keys()) {
+      const [otherHost, otherPort] = splitKey(key);
+      if (otherPort !== port) continue;
+      if (otherHost === host || isWildcard(host) || isWildcard(otherHost)) return true;
+    }
+    return false;
+  }
+
+  /** The next free port of the range, or `null` when all are taken. */
+  private ephemeralPort(): number | null {
+    for (let tries = 0; tries <= this.lastPort - this.firstPort; tries++) {
+      const port = this.nextPort;
+      this.nextPort = port === this.lastPort ? this.firstPort : port + 1;
+      if (!this.usedPorts.has(port)) {
+        this.usedPorts.add(port);
+        return port;
+      }
+    }
+    return null;
+  }
+
+  /** Make the connection `stream` asked for, or refuse it. */
+  private complete(stream: MemoryStream, destination: Destination): void {
+    if (stream.destroyed) return;
+    let listener: MemoryListener | undefined;
+    for (const key of destination.keys) {
+      if (this.refused.has(key)) break;
+      listener = this.listeners.get(key);
+      if (listener !== undefined) break;
+    }
+    if (listener === undefined) {
+      stream.fail(ECONNREFUSED);
+      return;
+    }
+    // The accepted end sends on the pipe the connecting end receives on, and receives on the other.
+    const accepted = new MemoryStream(this, stream.in, stream.out);
+    const there = { host: destination.host, port: destination.port };
+    stream.remoteEnd = there;
+    accepted.localEnd = there;
+    accepted.remoteEnd = stream.localEnd;
+    listener.sink.accepted(accepted);
+    stream.sink.connected();
+    this.activate(stream.out);
+    this.activate(stream.in);
+  }
+
+  /** One delivery on `pipe`: at most its chunk size (everything when unlimited), then end of stream if due. */
+  private deliver(pipe: MemoryPipe): void {
+    const to = pipe.to;
+    if (to === null) return;
+    if (to.destroyed && pipe.bytes > 0) {
+      // Bytes reach a closed socket: its kernel answers with a reset, and the writer's next write fails.
+      pipe.drop();
+      pipe.from?.brokenPipe();
+      return;
+    }
+    const limit = pipe.chunkSize ?? this.chunkSize ?? Infinity;
+    do {
+      const write = pipe.writes[0];
+      if (write === undefined) break;
+      const left = write.chunk.length - write.offset;
+      const count = Math.min(left, limit);
+      const piece =
+        write.offset === 0 && count === write.chunk.length
+          ? write.chunk
+          : write.chunk.subarray(write.offset, write.offset + count);
+      write.offset += count;
+      pipe.bytes -= count;
+      const done = write.offset === write.chunk.length;
+      if (done) pipe.writes.shift();
+      to.sink.data(piece);
+      if (done) pipe.from?.wrote();
+    } while (limit === Infinity && !to.paused && !to.destroyed);
+    if (pipe.writes.length === 0 && pipe.resetting) {
+      pipe.resetting = false;
+      to.fail(ECONNRESET);
+      return;
+    }
+    if (pipe.writes.length === 0 && pipe.ending && !pipe.ended) {
+      pipe.ended = true;
+      if (!to.destroyed) to.sink.end();
+      pipe.from?.sentEnd();
+    }
+  }
+
+  private schedule(): void {
+    if (!this.auto || this.immediate !== null) return;
+    if (this.tasks.length === 0 && this.active.size === 0) return;
+    this.immediate = setImmediate(this.onImmediate);
+  }
+}
+
+function unixKey(path: string): string {
+  return `unix:${path}`;
+}
+
+function inetKey(host: string, port: number): string {
+  return `${host}#${port}`;
+}
+
+function splitKey(key: string): [string, number] {
+  const i = key.lastIndexOf("#");
+  return [key.slice(0, i), Number(key.slice(i + 1))];
+}
+
+function isWildcard(host: string): boolean {
+  return host === "0.0.0.0" || host === "::";
+}
+
+function isLoopback(host: string): boolean {
+  const v4 = host.startsWith("::ffff:") ? host.slice(7) : host;
+  return host === "::1" || (net.isIPv4(v4) && v4.startsWith("127."));
+}
+
+function unixDestination(path: string): Destination {
+  return { keys: [unixKey(path)], host: path, port: 0 };
+}
+
+function inetDestination(requested: string, port: number, version: 4 | 6): Destination {
+  const v6 = version === 6;
+  const host = requested === "localhost" ? (v6 ? "::1" : "127.0.0.1") : requested;
+  const keys = [inetKey(host, port)];
+  if (isLoopback(host) || isWildcard(host)) keys.push(inetKey(v6 ? "::" : "0.0.0.0", port));
+  return { keys, host, port };
+}

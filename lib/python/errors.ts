@@ -121,8 +121,10 @@ export class TimeoutError extends OSError {}
 export class InterruptedError extends OSError {}
 /** Python's `PermissionError` (errno 1 EPERM, 13 EACCES): e.g. epoll refusing a regular file. */
 export class PermissionError extends OSError {}
-/** Python's `FileNotFoundError` (errno 2 ENOENT). */
+/** Python's `FileNotFoundError` (errno 2 ENOENT): e.g. `epoll.modify()` of an fd not registered. */
 export class FileNotFoundError extends OSError {}
+/** Python's `FileExistsError` (errno 17 EEXIST): e.g. `epoll.register()` of an fd registered already. */
+export class FileExistsError extends OSError {}
 /** Python's `socket.gaierror`: a host name that does not resolve (`[Errno -2] Name or service not known`). */
 export class gaierror extends OSError {}
 /** Python's `socket.herror`: the error of the address lookups, `herror(1, 'Unknown host')` from `gethostbyaddr()`. */
@@ -135,6 +137,7 @@ export const errno = constants.errno;
 const STRERROR: Readonly<Record<string, string>> = {
   EPERM: "Operation not permitted",
   ENOENT: "No such file or directory",
+  EEXIST: "File exists",
   EINTR: "Interrupted system call",
   EIO: "Input/output error",
   EBADF: "Bad file descriptor",
@@ -198,6 +201,8 @@ function classFor(code: number): typeof OSError {
       return PermissionError;
     case errno.ENOENT:
       return FileNotFoundError;
+    case errno.EEXIST:
+      return FileExistsError;
     default:
       return OSError;
   }

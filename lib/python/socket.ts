@@ -263,7 +263,8 @@ abstract class SocketBase implements Reprable, Disposable {
    * `null` waits without limit; `0` makes the blocking calls raise `BlockingIOError` instead of waiting (use
    * {@link setblocking} to get the synchronous view).
    * @throws ValueError `Timeout value out of range` for negative values, `Invalid value NaN (not a number)`;
-   *   OverflowError `timestamp out of range for platform time_t` beyond 2**63 ns; OSError 9 when closed.
+   *   OverflowError `timestamp out of range for platform time_t` beyond 2**63 ns; OSError 9 when closed;
+   *   TypeError `'str' object cannot be interpreted as an integer` for what is not a number.
    */
   settimeout(value: number | null): void {
     const timeout = checkTimeout(value);

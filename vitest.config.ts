@@ -18,15 +18,17 @@ export default defineConfig({
     projects: [
       { extends: true, test: { name: "node:net", include: ["spec/**/*.spec.ts"] } },
       {
-        // The socket and selector contract tests, and CPython's test_selectors for the four selector classes, again on
-        // the in-memory network (spec/helpers/wire.ts).
+        // The socket and selector contract tests, and the CPython ports (test_selectors for the four selector classes,
+        // test_select, test_poll, test_epoll, test_socket's classes), again on the in-memory network
+        // (spec/helpers/wire.ts).
         extends: true,
         test: {
           name: "memory wire",
           include: [
             "spec/socket.spec.ts",
             "spec/selectors.spec.ts",
-            "spec/conformance/test_selectors.spec.ts",
+            "spec/timeouts.spec.ts",
+            "spec/conformance/test_*.spec.ts",
             "spec/conformance/socket-*.spec.ts",
           ],
           setupFiles: ["spec/helpers/memory-wire-setup.ts"],

@@ -1,10 +1,11 @@
 /**
- * selectors-ts: Python's `socket` and `selectors` on Node.js, and the course's application protocol.
+ * selectors-ts: Python's `socket`, `select` and `selectors` on Node.js, and the course's application protocol.
  * Each concept lives in the module named after it; this file only re-exports them.
  * @module
  */
 export * as socket from "./python/socket.ts";
 export * as selectors from "./python/selectors.ts";
+export * as select from "./python/select.ts";
 export * as errors from "./python/errors.ts";
 export * as os from "./python/os.ts";
 export * as sys from "./python/sys.ts";

@@ -12,10 +12,14 @@ for (const [entry, target] of Object.entries(pkg.exports)) {
   if (Object.keys(module).length === 0) throw new Error(`${specifier} exports nothing`);
   count++;
 }
-const { socket, selectors } = await import("selectors-ts");
+const { socket, selectors, select } = await import("selectors-ts");
 const s = socket.socket(socket.AF_INET, socket.SOCK_STREAM).setblocking(false);
 const sel = new selectors.DefaultSelector();
 sel.register(s, selectors.EVENT_READ);
 sel.close();
+// A never-connected TCP socket is writable for select(), as on Linux.
+const [, writable] = await select.select([], [s], [], 0);
+if (writable.length !== 1)
+  throw new Error(`select.select(): ${writable.length} writable, expected 1`);
 s.close();
 console.log(`consumer: imported ${count} entries from JavaScript`);

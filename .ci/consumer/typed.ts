@@ -9,6 +9,7 @@ import { DefaultSelector, EVENT_READ, type SelectorKey } from "selectors-ts/sele
 import type * as entry_root from "selectors-ts";
 import type * as entry_socket from "selectors-ts/socket";
 import type * as entry_selectors from "selectors-ts/selectors";
+import type * as entry_select from "selectors-ts/select";
 import type * as entry_errors from "selectors-ts/errors";
 import type * as entry_os from "selectors-ts/os";
 import type * as entry_sys from "selectors-ts/sys";
@@ -46,6 +47,7 @@ export type Entries = [
   typeof entry_root,
   typeof entry_socket,
   typeof entry_selectors,
+  typeof entry_select,
   typeof entry_errors,
   typeof entry_os,
   typeof entry_sys,

@@ -40,13 +40,18 @@ export function checkBytes(data: unknown): void {
 }
 
 /**
- * Check a timeout as Python's `settimeout()` and `setdefaulttimeout()` do: NaN, then beyond what a 64-bit count
- * of nanoseconds holds, then negative. `-0` becomes `0`.
- * @throws ValueError `Invalid value NaN (not a number)`, `Timeout value out of range`; OverflowError
- *   `timestamp out of range for platform time_t`.
+ * Check a timeout as Python's `settimeout()` and `setdefaulttimeout()` do: a number (a bool is an int), then NaN,
+ * then beyond what a 64-bit count of nanoseconds holds, then negative. `-0` becomes `0`.
+ * @throws TypeError `'str' object cannot be interpreted as an integer` for what is not a number; ValueError
+ *   `Invalid value NaN (not a number)`, `Timeout value out of range`; OverflowError `timestamp out of range for
+ *   platform time_t`.
  */
-export function checkTimeout(value: number | null): number | null {
-  if (value === null) return null;
+export function checkTimeout(given: unknown): number | null {
+  if (given === null) return null;
+  const value = typeof given === "boolean" ? Number(given) : given;
+  if (typeof value !== "number") {
+    throw new TypeError(`'${typeName(value)}' object cannot be interpreted as an integer`);
+  }
   if (Number.isNaN(value)) throw new ValueError("Invalid value NaN (not a number)");
   if (!(Math.abs(value) * 1e9 < MAX_NANOSECONDS)) {
     throw new OverflowError("timestamp out of range for platform time_t");

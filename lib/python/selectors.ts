@@ -43,31 +43,10 @@
  */
 import { debuglog, inspect } from "node:util";
 
-import {
-  KeyError,
-  KeyboardInterrupt,
-  RuntimeError,
-  ValueError,
-  fromErrno,
-  errno,
-  raisedHere,
-} from "./errors.ts";
-import {
-  HANGUP,
-  allocateFd,
-  flushQueued,
-  lookupFd,
-  releaseFd,
-  type Selectable,
-  type Watcher,
-} from "../kernel/fd.ts";
-import {
-  listenForSigint,
-  startWaiting,
-  stopWaiting,
-  type Interruptible,
-} from "./keyboard-interrupt.ts";
+import { KeyError, RuntimeError, ValueError, raisedHere } from "./errors.ts";
+import { POLLIN, POLLOUT, type Poller } from "./poller.ts";
 import { repr, reprSymbol, type Reprable } from "./repr.ts";
+import { checkFdSets, epoll, poll, type FileLike } from "./select.ts";
 import { BlockingSocket, type NonBlockingSocket } from "./socket.ts";
 
 /** Event bit: the file object is ready for reading (`recv`, `accept`). */
@@ -75,11 +54,8 @@ export const EVENT_READ = 1;
 /** Event bit: the file object is ready for writing (`send`). */
 export const EVENT_WRITE = 2;
 
-/** Something with a file descriptor: our sockets, or any object whose `fileno()` returns one. */
-export interface FileLike {
-  /** The file descriptor (a non-negative integer while open). */
-  fileno(): number;
-}
+export type { FileLike } from "./select.ts";
+export { FD_SETSIZE } from "./select.ts";
 
 /** What a selector watches: an fd number or an object with `fileno()`. */
 export type FileObj = number | FileLike;
@@ -415,111 +391,43 @@ function dataOf<D>(rest: DataArg<D>): D {
 }
 
 /**
- * One registration of a {@link PollLikeSelector}: watches its file object and queues itself when told of a change.
- */
-export class Registration<F extends FileObj, D> implements Watcher {
-  /** In the selector's queue of registrations to re-check. */
-  queued = false;
-  /** Unregistered (or the selector closed): never queued again. */
-  removed = false;
-
-  /** @internal */
-  constructor(
-    /** The selector it belongs to. */
-    readonly selector: PollLikeSelector<D, F>,
-    /** The current key (replaced by `modify()`). */
-    public key: SelectorKey<F, D>,
-    /** The file object's readiness source (a socket, a pipe end, standard input, ...). */
-    readonly source: Selectable,
-  ) {}
-
-  /** The source's readiness may have changed: queue this registration for the next `select()`. */
-  readinessChanged(): void {
-    if (!this.queued && !this.removed) this.selector.enqueue(this);
-  }
-}
-
-/**
  * Tracing with Node's convention: `NODE_DEBUG=selectors` logs registrations and every `select()` to stderr. When
  * it is off, each call site costs one property read.
  */
 const trace = debuglog("selectors");
 const MASK_NAMES = ["-", "R", "W", "RW"];
 
-/**
- * True while the program runs in the continuation of a `select()` that returned from Node's check phase: from
- * that `select()`'s last turn until every microtask queued since has run. A `setImmediate` queued then runs in the
- * next loop iteration, after its poll phase. Cleared by a `process.nextTick`, which Node runs only once the
- * microtask queue is empty, always before the event loop moves on; a continuation that waits on anything else
- * (an I/O callback, a timer, another immediate) resumes with it cleared.
- */
-let inCheckPhase = false;
-
-function leaveCheckPhase(): void {
-  inCheckPhase = false;
+/** The readiness object a selector of this kind waits on: `select.poll()`'s or `select.epoll()`'s. */
+interface Pollster<K> {
+  /** The interest set and the waiting (select.ts). */
+  readonly pollster: Poller<K | undefined>;
+  registerWith(fd: number, eventmask: number, tag: K): void;
+  modifyWith(fd: number, eventmask: number, tag: K): void;
 }
 
-function leaveCheckPhaseLater(): void {
-  process.nextTick(leaveCheckPhase);
-}
-
-/** How long a `select()` without timeout arms its keep-alive timer (Node's longest). */
-const FOREVER_MS = 0x7fffffff;
-
-/** `select(2)`'s limit: fds from this number up cannot be watched by a {@link SelectSelector}. */
-export const FD_SETSIZE = 1024;
-
 /**
- * What {@link EpollSelector}, {@link PollSelector} and {@link SelectSelector} share (CPython's `_PollLikeSelector`,
- * here the base of all three): the waiting, the ready list, timeouts, `wakeup()` and Ctrl-C. The three differ only
- * where CPython's do in what a program can see; use one of them, this class is not for direct use. `D` is the
- * type of the data kept in keys; `F` what may be registered — non-blocking sockets by default, as the course
- * registers; use `DefaultSelector<D, NonBlockingSocket | number>` to register raw fds too.
- *
- * Each registration watches its file object; one whose readiness may have changed queues its registration, and
- * `select()` re-checks only the queued ones, keeping those still ready for the next call (level-triggered).
+ * What {@link EpollSelector}, {@link PollSelector} and {@link SelectSelector} share, as CPython's
+ * `_PollLikeSelector`: each is a thin class over an object of the `select` module (`select.ts`), which does the
+ * waiting (timeouts, letting I/O in, Ctrl-C, `wakeup()`). A registration tells that object, with the key as its
+ * data; `select()` asks it and turns what it reports into `[key, mask]` pairs, as CPython's selectors do: any event
+ * but `POLLIN` makes the key writable, any event but `POLLOUT` readable (so an error or hang-up makes it both),
+ * then `mask = that & key.events`. Use one of the three; this class is not for direct use. `D` is the type of the
+ * data kept in keys; `F` what may be registered — non-blocking sockets by default, as the course registers; use
+ * `DefaultSelector<D, NonBlockingSocket | number>` to register raw fds too.
  */
-export abstract class PollLikeSelector<D = unknown, F extends FileObj = NonBlockingSocket>
-  extends BaseSelector<F, D>
-  implements Interruptible
-{
+export abstract class PollLikeSelector<
+  D = unknown,
+  F extends FileObj = NonBlockingSocket,
+> extends BaseSelector<F, D> {
   /**
    * Beyond Python: told of every `select()` result before it is returned (the timeline of `timeline.ts` uses it).
    * One observer; `null` for none.
    */
   onSelect: ((ready: ReadyList<F, D>, timeout: number | null) => void) | null = null;
-  private readonly registrations = new Map<number, Registration<F, D>>();
-  /** Registrations whose source changed or was ready at the last select(). */
-  private queue: Registration<F, D>[] = [];
+  /** @internal The `select` module's object this selector is built on. */
+  protected abstract readonly selector: Pollster<SelectorKey<F, D>>;
   /** Closed by {@link close}. */
   protected closed = false;
-  /**
-   * What a registered file object that has been closed since reports: 0 for epoll (a closed fd leaves the epoll
-   * set), `EVENT_READ | EVENT_WRITE` for poll (`POLLNVAL`, which CPython maps to both).
-   */
-  protected closedReadiness = 0;
-  private wakeupPending = false;
-  private selecting = false;
-  private interrupted: KeyboardInterrupt | null = null;
-  /** The wake-up of the select() that is waiting, if one is (both set or both null). */
-  private waitResolve: (() => void) | null = null;
-  private waitReject: ((error: Error) => void) | null = null;
-  /** The resolve of the event-loop turn select() is waiting for (see {@link nextTurn}). */
-  private turnResolve: (() => void) | null = null;
-  /**
-   * One timer for every wait: it ends a wait with a timeout, and, ref'd, keeps the process alive while select()
-   * waits, as a blocking call does. Made at the first wait; unref'd between waits.
-   */
-  private timer: NodeJS.Timeout | null = null;
-  /** When {@link timer} fires (`performance.now()` ms), or `Infinity` when it only keeps the process alive. */
-  private timerDue = Infinity;
-
-  constructor() {
-    super();
-    // From here on a Ctrl-C waits for the event loop, so one that lands before the first select() is thrown
-    // out of it instead of killing the process (lib/python/keyboard-interrupt.ts).
-    listenForSigint();
-  }
 
   /**
    * Wait until registered file objects are ready (see the module rules).
@@ -528,46 +436,39 @@ export abstract class PollLikeSelector<D = unknown, F extends FileObj = NonBlock
    *   missing `await`); what {@link SelectSelector} adds (an fd out of range, a closed file object).
    */
   async select(timeout: number | null = null): Promise<ReadyList<F, D>> {
-    this.checkOpen();
-    this.checkRegistrations();
-    if (this.selecting) {
+    const pollster = this.selector.pollster;
+    if (pollster.busy) {
       // Python cannot get here (one thread blocks in select()); in JavaScript it is a missing `await`.
       throw new RuntimeError("select() is already in progress on this selector");
     }
-    // Python's select(t) waits at most t from the call: the clock starts here, not after the first turn.
-    const deadline =
-      timeout === null || timeout <= 0 ? null : performance.now() + Math.ceil(timeout * 1000);
-    this.selecting = true;
-    startWaiting(this);
+    // CPython's rounding: None waits, 0 or less polls, else whole milliseconds rounded up.
+    const ms = timeout === null ? null : timeout <= 0 ? 0 : Math.ceil(timeout * 1000);
+    let n: number;
     try {
-      // Hand what the program sent since the last call to the network (sockets may gather several sends).
-      flushQueued(false);
-      await this.nextTurn();
-      this.throwIfInterrupted();
-      let ready = this.collect();
-      // A pending wakeup() is used up by this call whatever ends it (ready keys, a poll), so it counts once.
-      const woken = this.takeWakeup();
-      if (ready.length > 0 || woken || (timeout !== null && timeout <= 0)) {
-        return this.traced(timeout, ready);
-      }
-      // About to wait: nothing may stay queued.
-      flushQueued(true);
-      for (;;) {
-        // Closed while this select() was pending (before or while it waited): nothing would wake it again.
-        if (this.closed) return this.traced(timeout, ready);
-        // The time is up (also when a busy event loop used it up before the first turn came).
-        if (deadline !== null && performance.now() >= deadline) return this.traced(timeout, ready);
-        await this.wait(deadline === null ? null : deadline - performance.now());
-        this.throwIfInterrupted();
-        ready = this.collect();
-        if (this.takeWakeup() || ready.length > 0) return this.traced(timeout, ready);
-      }
+      n = await this.wait(ms);
     } catch (e) {
       throw raisedHere(e);
-    } finally {
-      this.selecting = false;
-      stopWaiting(this);
     }
+    const ready: ReadyList<F, D> = new Array<ReadyPair<F, D>>(n);
+    let count = 0;
+    const entries = pollster.ready;
+    const revents = pollster.revents;
+    for (let i = 0; i < n; i++) {
+      const key = entries[i]?.tag;
+      if (key === undefined) continue;
+      const event = revents[i] ?? 0;
+      let events = 0;
+      if ((event & ~POLLIN) !== 0) events |= EVENT_WRITE;
+      if ((event & ~POLLOUT) !== 0) events |= EVENT_READ;
+      ready[count++] = key.pair(events & key.events);
+    }
+    ready.length = count;
+    return this.traced(timeout, ready);
+  }
+
+  /** One wait of the `select` module's object; resolves with how many entries are ready. */
+  protected wait(ms: number | null): Promise<number> {
+    return this.selector.pollster.poll(ms);
   }
 
   /**
@@ -576,68 +477,31 @@ export abstract class PollLikeSelector<D = unknown, F extends FileObj = NonBlock
    * timeout), uses the wake-up up.
    */
   override wakeup(): void {
-    this.wakeupPending = true;
-    this.wake();
-  }
-
-  /** @internal Called by SIGINT handling: the waiting select() throws KeyboardInterrupt. */
-  interrupt(error: KeyboardInterrupt): void {
-    this.interrupted = error;
-    const reject = this.waitReject;
-    if (reject) {
-      this.endWait();
-      reject(error);
-    }
-  }
-
-  /** @internal A registration's source changed: re-check it at the next select(). */
-  enqueue(registration: Registration<F, D>): void {
-    registration.queued = true;
-    this.queue.push(registration);
-    this.wake();
+    this.selector.pollster.wakeup();
   }
 
   protected override implRegister(key: SelectorKey<F, D>): void {
-    this.checkOpen();
-    const source = this.sourceOf(key.fd);
     if (trace.enabled)
       trace("register fd=%d events=%s", key.fd, MASK_NAMES[key.events] ?? key.events);
-    const registration = new Registration(this, key, source);
-    this.registrations.set(key.fd, registration);
-    source.watch(registration);
-    this.enqueue(registration);
+    this.selector.registerWith(key.fd, pollEvents(key.events), key);
   }
 
   protected override implUnregister(key: SelectorKey<F, D>): void {
     if (trace.enabled) trace("unregister fd=%d", key.fd);
-    const registration = this.registrations.get(key.fd);
-    if (registration === undefined) return;
-    this.registrations.delete(key.fd);
-    registration.removed = true;
-    registration.source.unwatch(registration);
+    // CPython ignores what the OS says here (a file object closed since it was registered).
+    this.selector.pollster.remove(key.fd);
   }
 
   protected override implModify(_oldKey: SelectorKey<F, D>, newKey: SelectorKey<F, D>): void {
     if (trace.enabled) {
       trace("modify fd=%d events=%s", newKey.fd, MASK_NAMES[newKey.events] ?? newKey.events);
     }
-    const registration = this.registrations.get(newKey.fd);
-    if (registration === undefined) return;
-    registration.key = newKey;
-    if (!registration.queued) this.enqueue(registration);
+    this.selector.modifyWith(newKey.fd, pollEvents(newKey.events), newKey);
   }
 
   protected override implClose(): void {
-    for (const registration of this.registrations.values()) {
-      registration.removed = true;
-      registration.source.unwatch(registration);
-    }
-    this.registrations.clear();
-    this.queue = [];
     this.closed = true;
-    this.wake();
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
+    this.selector.pollster.close();
   }
 
   /** Every select() result passes here: the observer, and `NODE_DEBUG=selectors` (one line per call). */
@@ -652,225 +516,62 @@ export abstract class PollLikeSelector<D = unknown, F extends FileObj = NonBlock
 
   /** How `NODE_DEBUG=selectors` names this selector in its `select()` lines (`epfd=3`). */
   protected abstract traceName(): string;
-
-  /** Raise what the OS raises for a closed selector, if it does (epoll: `ValueError`). */
-  protected checkOpen(): void {
-    // poll and select keep working after close()
-  }
-
-  /** Check the registrations before a `select()` (what `select(2)` checks of its fd sets). */
-  protected checkRegistrations(): void {
-    // epoll and poll check nothing
-  }
-
-  /** The registrations, for the checks of a subclass. */
-  protected registered(): IterableIterator<Registration<F, D>> {
-    return this.registrations.values();
-  }
-
-  /**
-   * The open file object at `fd`, for a new registration. An fd that is not open: poll and select take it (and
-   * report it later as the OS does), epoll refuses it (`OSError: [Errno 9] Bad file descriptor`).
-   */
-  protected sourceOf(fd: number): Selectable {
-    return lookupFd(fd) ?? NOT_OPEN;
-  }
-
-  private throwIfInterrupted(): void {
-    const error = this.interrupted;
-    if (error) {
-      this.interrupted = null;
-      throw error;
-    }
-  }
-
-  private takeWakeup(): boolean {
-    const pending = this.wakeupPending;
-    this.wakeupPending = false;
-    return pending;
-  }
-
-  /**
-   * The ready keys among the queued registrations. A registration stays queued while it is ready (level-triggered)
-   * and leaves the queue when it is not; its source queues it again on the next change.
-   */
-  private collect(): ReadyList<F, D> {
-    const queue = this.queue;
-    const n = queue.length;
-    // Sized for the usual case, where every queued key is ready (a socket registered for writing stays ready).
-    const ready: ReadyList<F, D> = new Array<ReadyPair<F, D>>(n);
-    let count = 0;
-    let kept = 0;
-    let i = 0;
-    for (const registration of queue) {
-      const index = i++;
-      if (!registration.removed) {
-        let bits = registration.source.readiness();
-        if (bits === 0 && this.closedReadiness !== 0 && registration.source.fileno() < 0) {
-          bits = this.closedReadiness;
-        }
-        const key = registration.key;
-        const mask = bits & key.events & (EVENT_READ | EVENT_WRITE);
-        // epoll reports a hang-up even to a key that asked for neither READ nor WRITE (events 0 or 4, which
-        // modify() accepts): as (key, 0).
-        if (
-          mask !== 0 ||
-          ((bits & HANGUP) !== 0 && (key.events & (EVENT_READ | EVENT_WRITE)) === 0)
-        ) {
-          ready[count++] = key.pair(mask);
-          if (kept !== index) queue[kept] = registration;
-          kept++;
-          continue;
-        }
-      }
-      registration.queued = false;
-    }
-    queue.length = kept;
-    ready.length = count;
-    return ready;
-  }
-
-  /**
-   * Let in the I/O that is pending now: resolves once Node's event loop has polled the kernel after this call.
-   *
-   * One `setImmediate` is not always enough. Called from an I/O callback or its continuation (after any awaited
-   * call that Node completed from its poll phase), it runs in the same loop iteration's check phase, before the
-   * next poll, so bytes already in the kernel's receive queue would be seen one `select()` late. A second
-   * `setImmediate`, queued from the check phase, runs in the next iteration, after its poll. Called in the
-   * continuation of a `select()` that returned from its check phase (the usual loop: select, handle the keys,
-   * select), the one `setImmediate` already runs in the next iteration, so one is enough (see
-   * {@link inCheckPhase}). Either way `select()` sees what the kernel had when it was called, as epoll does.
-   */
-  private nextTurn(): Promise<void> {
-    return new Promise<void>((resolve) => {
-      this.turnResolve = resolve;
-      setImmediate(inCheckPhase ? this.endTurn : this.secondHop);
-    });
-  }
-
-  private readonly secondHop = (): void => {
-    setImmediate(this.endTurn);
-  };
-
-  private readonly endTurn = (): void => {
-    const resolve = this.turnResolve;
-    this.turnResolve = null;
-    if (!inCheckPhase) {
-      inCheckPhase = true;
-      queueMicrotask(leaveCheckPhaseLater);
-    }
-    resolve?.();
-  };
-
-  /** Wait until woken (a change, wakeup(), close(), SIGINT) or `ms` pass; `null` = no limit. */
-  private wait(ms: number | null): Promise<void> {
-    const due = ms === null ? Infinity : performance.now() + Math.max(0, ms);
-    // The timer is kept between waits: re-armed only when it would fire too late for this one. One that fires
-    // early ends the wait spuriously, and select() waits again for the rest.
-    if (this.timer === null || due < this.timerDue) {
-      if (this.timer !== null) clearTimeout(this.timer);
-      this.timer = setTimeout(this.onTimer, ms === null ? FOREVER_MS : Math.max(0, ms));
-      this.timerDue = due;
-    } else this.timer.ref();
-    return new Promise<void>((resolve, reject) => {
-      this.waitResolve = resolve;
-      this.waitReject = reject;
-    });
-  }
-
-  private readonly onTimer = (): void => {
-    this.timer = null;
-    this.timerDue = Infinity;
-    this.wake();
-  };
-
-  /** The wait is over: forget its wake-up, and let the timer no longer keep the process alive. */
-  private endWait(): void {
-    this.waitResolve = null;
-    this.waitReject = null;
-    this.timer?.unref();
-  }
-
-  private wake(): void {
-    const resolve = this.waitResolve;
-    if (resolve) {
-      this.endWait();
-      resolve();
-    }
-  }
 }
 
-/** The source of a registered fd that is not open: never ready by itself, closed (`fileno()` is -1). */
-const NOT_OPEN: Selectable = {
-  fileno: () => -1,
-  readiness: () => 0,
-  watch: () => undefined,
-  unwatch: () => undefined,
-};
+/** The poll events of selector events (`events & EVENT_READ` → `POLLIN`, `& EVENT_WRITE` → `POLLOUT`). */
+function pollEvents(events: number): number {
+  let bits = 0;
+  if ((events & EVENT_READ) !== 0) bits |= POLLIN;
+  if ((events & EVENT_WRITE) !== 0) bits |= POLLOUT;
+  return bits;
+}
 
 /**
- * Python's `selectors.EpollSelector`, and {@link DefaultSelector} (as on Linux). It has an fd of its own
- * (`fileno()`), refuses an fd that is not open (`OSError: [Errno 9] Bad file descriptor`) and a regular file
- * (`PermissionError: [Errno 1] Operation not permitted`, as `epoll_ctl(2)` does), forgets a file object closed
- * while registered (it is never reported), and once closed raises `ValueError('I/O operation on closed epoll
- * object')` from `select()`, `register()` and `fileno()`.
+ * Python's `selectors.EpollSelector`, and {@link DefaultSelector} (as on Linux), over a `select.epoll()` object. It
+ * has an fd of its own (`fileno()`), refuses an fd that is not open (`OSError: [Errno 9] Bad file descriptor`) and
+ * a regular file (`PermissionError: [Errno 1] Operation not permitted`, as `epoll_ctl(2)` does), forgets a file
+ * object closed while registered (it is never reported), and once closed raises `ValueError('I/O operation on
+ * closed epoll object')` from `select()`, `register()` and `fileno()`.
  */
 export class EpollSelector<
   D = unknown,
   F extends FileObj = NonBlockingSocket,
 > extends PollLikeSelector<D, F> {
-  private fd: number;
+  /** @internal Its `select.epoll()` object. */
+  protected readonly selector = new epoll<SelectorKey<F, D>>();
 
-  constructor() {
-    super();
-    this.fd = allocateFd(this);
-  }
-
-  /** The selector's own fd (the epoll fd, in Python). @throws ValueError once closed. */
+  /** The selector's own fd (the epoll fd). @throws ValueError once closed. */
   fileno(): number {
-    this.checkOpen();
-    return this.fd;
+    return this.selector.fileno();
   }
 
-  protected override checkOpen(): void {
-    if (this.closed) throw new ValueError("I/O operation on closed epoll object");
-  }
-
-  protected override sourceOf(fd: number): Selectable {
-    const source = lookupFd(fd);
-    if (source === undefined) throw fromErrno(errno.EBADF);
-    if (source.regularFile === true) {
-      throw fromErrno(errno.EPERM).addNote(
-        "epoll cannot watch a regular file (it is always ready): read it directly, or use a PollSelector.",
-      );
-    }
-    return source;
+  /** CPython's: at most as many events as there are keys (at least 1), the timeout in seconds. */
+  protected override wait(ms: number | null): Promise<number> {
+    return this.selector.pollInto(ms, Math.max(this.getMap()?.size ?? 0, 1));
   }
 
   protected override implClose(): void {
     super.implClose();
-    releaseFd(this.fd);
-    this.fd = -1;
+    this.selector.close();
   }
 
   protected override traceName(): string {
-    return `epfd=${this.fd}`;
+    return `epfd=${this.closed ? -1 : this.selector.fileno()}`;
   }
 }
 
 /**
- * Python's `selectors.PollSelector` (`poll(2)`). It has no fd of its own (no `fileno()`), takes any fd, keeps
- * working after `close()`, and reports a file object closed while registered as ready for what it was registered
- * for (`POLLNVAL`, which CPython maps to `EVENT_READ | EVENT_WRITE`) until it is unregistered.
+ * Python's `selectors.PollSelector` (`poll(2)`), over a `select.poll()` object. It has no fd of its own (no
+ * `fileno()`), takes any fd, keeps working after `close()`, and reports a file object closed while registered as
+ * ready for what it was registered for (`POLLNVAL`, which CPython maps to `EVENT_READ | EVENT_WRITE`) until it is
+ * unregistered.
  */
 export class PollSelector<
   D = unknown,
   F extends FileObj = NonBlockingSocket,
 > extends PollLikeSelector<D, F> {
-  constructor() {
-    super();
-    this.closedReadiness = EVENT_READ | EVENT_WRITE;
-  }
+  /** @internal Its `select.poll()` object. */
+  protected readonly selector = poll<SelectorKey<F, D>>();
 
   protected override traceName(): string {
     return "poll";
@@ -880,14 +581,19 @@ export class PollSelector<
 /**
  * Python's `selectors.SelectSelector` (`select(2)`). It has no fd of its own (no `fileno()`); `select()` raises
  * `ValueError('filedescriptor out of range in select()')` when an fd of {@link FD_SETSIZE} (1024) or more is
- * registered, and `OSError: [Errno 9] Bad file descriptor` when a registered file object is not open; `modify()`
- * with new events unregisters and registers again (so it checks the events, and a bad mask leaves the file
- * object unregistered), as CPython's base implementation does.
+ * registered, and `OSError: [Errno 9] Bad file descriptor` when a registered file object is not open, as
+ * `select.select()` does; `modify()` with new events unregisters and registers again (so it checks the events, and
+ * a bad mask leaves the file object unregistered), as CPython's base implementation does. Its fd sets are kept as
+ * a `select.poll()` object, which `select.select()` checks and waits on the same way (the kernel's `select(2)` and
+ * `poll(2)` share one implementation too).
  */
 export class SelectSelector<
   D = unknown,
   F extends FileObj = NonBlockingSocket,
 > extends PollLikeSelector<D, F> {
+  /** @internal Its fd sets, as a `select.poll()` object. */
+  protected readonly selector = poll<SelectorKey<F, D>>();
+
   /**
    * Change the events and data of a registration, as CPython's `_BaseSelectorImpl.modify`: new events unregister
    * and register again (a new key, the events checked); new data alone replaces the key; nothing new keeps it.
@@ -901,17 +607,10 @@ export class SelectSelector<
     return this.register(key.fileobj, events, ...rest);
   }
 
-  protected override checkRegistrations(): void {
-    for (const registration of this.registered()) {
-      if (registration.key.fd >= FD_SETSIZE) {
-        throw new ValueError("filedescriptor out of range in select()").addNote(
-          `select(2) watches fds below FD_SETSIZE (${FD_SETSIZE}): use a PollSelector or the DefaultSelector.`,
-        );
-      }
-    }
-    for (const registration of this.registered()) {
-      if (registration.source.fileno() < 0) throw fromErrno(errno.EBADF);
-    }
+  /** `select.select()`'s checks of its fd sets, then the wait. */
+  protected override wait(ms: number | null): Promise<number> {
+    checkFdSets(this.selector.pollster);
+    return super.wait(ms);
   }
 
   protected override traceName(): string {

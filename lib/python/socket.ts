@@ -66,7 +66,20 @@ import { AF_INET, AF_INET6, AF_UNIX, SOCK_STREAM } from "../kernel/constants.ts"
 import { READABLE, WRITABLE } from "../kernel/fd.ts";
 import { StreamSocket } from "../kernel/stream-socket.ts";
 import { listenForSigint } from "./keyboard-interrupt.ts";
-import { IPPROTO_TCP, getOption, setOption } from "./socket-options.ts";
+import { IPPROTO_TCP, SOL_SOCKET, SO_REUSEADDR, getOption, setOption } from "./socket-options.ts";
+import { checkBind } from "./bind-check.ts";
+import { createServerWith, type CreateServerOptions } from "./create-server.ts";
+import { AddressFamily, SocketKind } from "./socket-constants.ts";
+import { int } from "./int-enum.ts";
+import { copyInto, intoCount, recvNowWithFlags, recvWithFlags } from "./recv-flags.ts";
+import {
+  closeHeldByFiles,
+  makefile,
+  type MakefileOptions,
+  type SocketFile,
+  type SocketIO,
+  type SocketTextFile,
+} from "./socket-file.ts";
 import { repr, reprSymbol, type Reprable } from "./repr.ts";
 import { defaultWire } from "../transport/wire.ts";
 
@@ -76,15 +89,18 @@ import { defaultWire } from "../transport/wire.ts";
  */
 export { OSError as error, TimeoutError as timeout, gaierror, herror } from "./errors.ts";
 
-export {
-  AF_UNIX,
-  AF_INET,
-  AF_INET6,
-  SOCK_STREAM,
-  SHUT_RD,
-  SHUT_WR,
-  SHUT_RDWR,
-} from "../kernel/constants.ts";
+export { SHUT_RD, SHUT_WR, SHUT_RDWR } from "../kernel/constants.ts";
+// The AF_/SOCK_/AI_/MSG_ enum members, the name look-ups, the inet and byte-order helpers.
+export * from "./socket-names.ts";
+export type {
+  FileSocket,
+  MakefileOptions,
+  SocketFile,
+  SocketIO,
+  SocketTextFile,
+} from "./socket-file.ts";
+export type { IntEnum, IntEnumMember } from "./int-enum.ts";
+export type { CreateServerOptions } from "./create-server.ts";
 export type { Address, Inet6Address, InetAddress, UnixAddress } from "./address.ts";
 
 export {
@@ -118,12 +134,12 @@ abstract class SocketBase implements Reprable, Disposable {
 
   /** The address family: {@link AF_INET}, {@link AF_INET6} or {@link AF_UNIX}. */
   get family(): number {
-    return this.core.family;
+    return AddressFamily.of(this.core.family);
   }
 
   /** The socket type: {@link SOCK_STREAM}. */
   get type(): number {
-    return this.core.type;
+    return SocketKind.of(this.core.type);
   }
 
   /**
@@ -140,15 +156,19 @@ abstract class SocketBase implements Reprable, Disposable {
   }
 
   /**
-   * Set the local address. Checked here as Python does (`OverflowError: bind(): port must be 0-65535.`,
-   * `TypeError: AF_INET address must be a pair (host, port)`); Node binds when `listen()` (or `connect`) runs,
-   * so that is where an address in use is reported.
-   * @throws OSError 22 (EINVAL) when already bound, listening or connected; OSError 9 when closed (after the
-   *   address checks, as in Python).
+   * Set the local address, checked as Python does (`OverflowError: bind(): port must be 0-65535.`, `TypeError:
+   * AF_INET address must be a pair (host, port)`), then by Linux's port rules (`bind-check.ts`).
+   * @throws PermissionError 13 for a privileged port without the right; OSError 98 (EADDRINUSE) for a port in use
+   *   or left in TIME_WAIT; OSError 22 (EINVAL) when already bound, listening or connected; OSError 9 when
+   *   closed (after the address checks, as in Python).
    */
   bind(address: Address): void {
     const target = normalize(this.core.family, address, "bind");
     checkOpen(this.core);
+    const core = this.core;
+    if (target.kind === "inet" && core.bound === null && core.state === "fresh") {
+      checkBind(core, target.host, target.port);
+    }
     const code = this.core.bind(target);
     if (code !== 0) throw explained(code);
   }
@@ -204,15 +224,28 @@ abstract class SocketBase implements Reprable, Disposable {
 
   /**
    * Close the socket; the fd is freed and `fileno()` returns -1. What was sent still goes out; unread received
-   * data makes the peer see a reset, as with a kernel socket. Closing again does nothing.
+   * data makes the peer see a reset, as with a kernel socket. Closing again does nothing. While files from
+   * {@link makefile} are open, the socket stays open until the last of them is closed, as in Python.
    */
   close(): void {
-    this.core.close();
+    if (!closeHeldByFiles(this.core)) this.core.close();
   }
 
   /** `using s = socket(...)` closes `s` at the end of the block, like Python's `with`. */
   [Symbol.dispose](): void {
-    this.core.close();
+    this.close();
+  }
+
+  /**
+   * Python's `makefile(mode='r', buffering=None, *, encoding=None)`: a file over this socket (`socket-file.ts`):
+   * `'rb'`/`'wb'`/`'rwb'` read and write bytes, `'r'`/`'w'`/`'rw'` text. Its reads and writes are awaited.
+   * @throws ValueError `invalid mode 'x' (only r, w, b allowed)`.
+   */
+  makefile(mode: "rb" | "wb" | "rwb" | "wrb" | "br" | "bw", options?: MakefileOptions): SocketFile;
+  makefile(mode?: "r" | "w" | "rw" | "wr", options?: MakefileOptions): SocketTextFile;
+  makefile(mode?: string, options?: MakefileOptions): SocketFile | SocketTextFile | SocketIO;
+  makefile(mode = "r", options: MakefileOptions = {}): SocketFile | SocketTextFile | SocketIO {
+    return makefile(this as unknown as Socket, this.core, mode, options);
   }
 
   /** The timeout in seconds: `null` when blocking without limit, `0` when non-blocking. */
@@ -230,7 +263,8 @@ abstract class SocketBase implements Reprable, Disposable {
    * `null` waits without limit; `0` makes the blocking calls raise `BlockingIOError` instead of waiting (use
    * {@link setblocking} to get the synchronous view).
    * @throws ValueError `Timeout value out of range` for negative values, `Invalid value NaN (not a number)`;
-   *   OverflowError `timestamp out of range for platform time_t` beyond 2**63 ns; OSError 9 when closed.
+   *   OverflowError `timestamp out of range for platform time_t` beyond 2**63 ns; OSError 9 when closed;
+   *   TypeError `'str' object cannot be interpreted as an integer` for what is not a number.
    */
   settimeout(value: number | null): void {
     const timeout = checkTimeout(value);
@@ -336,9 +370,33 @@ export class BlockingSocket extends SocketBase {
     return connectAndWait(this.core, address, "connect_ex");
   }
 
-  /** Wait for data; returns 1..bufsize bytes, or an empty Buffer at end of stream. */
-  async recv(bufsize: number): Promise<Buffer> {
+  /**
+   * Wait for data; returns 1..bufsize bytes, or an empty Buffer at end of stream. `flags`: `MSG_PEEK`,
+   * `MSG_DONTWAIT`, `MSG_WAITALL` (`recv-flags.ts`).
+   * @throws ValueError for a negative size; OSError 22 for `MSG_OOB`; TimeoutError after the timeout.
+   */
+  async recv(bufsize: number, flags = 0): Promise<Buffer> {
+    if (flags !== 0) return recvWithFlags(this.core, bufsize, flags);
     return blockingCall(this.core, READABLE, () => recvNow(this.core, bufsize));
+  }
+
+  /**
+   * Python's `recv_into(buffer, nbytes=0, flags=0)`: wait for data and write it at the start of `buffer` (at most
+   * `nbytes`, all of it when 0); returns the count (0 at end of stream).
+   * @throws ValueError `negative buffersize in recv_into`, `buffer too small for requested bytes`.
+   */
+  async recvInto(buffer: Uint8Array, nbytes = 0, flags = 0): Promise<number> {
+    const count = intoCount(buffer, nbytes, "recv_into");
+    return copyInto(buffer, await this.recv(count, flags));
+  }
+
+  /**
+   * Python's `recvfrom_into(buffer, nbytes=0, flags=0)` on a stream socket: as {@link recvInto}, with the sender's
+   * address, which a connected stream socket does not give: `[count, null]`.
+   */
+  async recvfromInto(buffer: Uint8Array, nbytes = 0, flags = 0): Promise<[number, null]> {
+    const count = intoCount(buffer, nbytes, "recvfrom_into");
+    return [copyInto(buffer, await this.recv(count, flags)), null];
   }
 
   /** Wait for room in the send buffer; returns how many bytes were taken (may be fewer than given). */
@@ -430,8 +488,18 @@ export class NonBlockingSocket extends SocketBase {
    * @throws BlockingIOError (11) when nothing is buffered; the pending error (e.g. ConnectionResetError 104)
    *   once; OSError 107 when never connected; ValueError for a negative size.
    */
-  recv(bufsize: number): Buffer {
-    return recvNow(this.core, bufsize);
+  recv(bufsize: number, flags = 0): Buffer {
+    return flags === 0 ? recvNow(this.core, bufsize) : recvNowWithFlags(this.core, bufsize, flags);
+  }
+
+  /** Python's `recv_into(buffer, nbytes=0, flags=0)`; returns the count. @throws as {@link recv}. */
+  recvInto(buffer: Uint8Array, nbytes = 0, flags = 0): number {
+    return copyInto(buffer, this.recv(intoCount(buffer, nbytes, "recv_into"), flags));
+  }
+
+  /** Python's `recvfrom_into()` on a stream socket: `[count, null]`. @throws as {@link recv}. */
+  recvfromInto(buffer: Uint8Array, nbytes = 0, flags = 0): [number, null] {
+    return [copyInto(buffer, this.recv(intoCount(buffer, nbytes, "recvfrom_into"), flags)), null];
   }
 
   /**
@@ -507,6 +575,7 @@ export function socket(
   type: number = SOCK_STREAM,
   proto = 0,
 ): BlockingSocket {
+  [family, type] = [int(family), int(type)]; // a member of AddressFamily / SocketKind, or its number
   if (family !== AF_INET && family !== AF_INET6 && family !== AF_UNIX) {
     throw fromErrno(errno.EAFNOSUPPORT);
   }
@@ -573,6 +642,22 @@ export async function createConnection(
     throw e;
   }
   return s;
+}
+
+/**
+ * Python's `socket.create_server(address, *, family=AF_INET, backlog=None, reuse_port=False,
+ * dualstack_ipv6=False)`: a listening socket, SO_REUSEADDR set, as `socket.py` makes it (`create-server.ts`).
+ * Awaited (it listens).
+ * @throws ValueError for `dualstackIpv6` without AF_INET6; OSError with the address in its text for a bind error.
+ */
+export function createServer(
+  address: InetAddress | Inet6Address,
+  options: CreateServerOptions = {},
+): Promise<BlockingSocket> {
+  return createServerWith((family) => socket(family), address, options, {
+    SOL_SOCKET,
+    SO_REUSEADDR,
+  });
 }
 
 /** Is this a socket of ours (either mode)? */

@@ -3,6 +3,7 @@
  * reports to the sinks the kernel implements. Errors cross as errno numbers.
  * @module
  */
+import type { BindPrivilege, PortUse } from "../kernel/bind-rules.ts";
 
 /** An IP endpoint: a host (IPv4 or IPv6, or a name to resolve) and a port. */
 export interface InetEndpoint {
@@ -125,4 +126,11 @@ export interface Wire {
   connect(request: ConnectRequest): WireStream;
   /** Start listening; the outcome and the connections come to `sink`. */
   listen(request: ListenRequest, sink: ListenerSink): WireListener;
+  /**
+   * The other uses of a TCP port that `bind()` must respect (listeners, connections, TIME_WAIT) beyond this
+   * process's own bound sockets, which the kernel's port table knows; none when absent.
+   */
+  portUses?(port: number): PortUse[];
+  /** Who binds: the privileged ports and whether this process may bind them; no rule when absent. */
+  privilege?(): BindPrivilege;
 }

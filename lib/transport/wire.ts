@@ -22,6 +22,7 @@
 import type { Wire } from "./interface.ts";
 import { nodeNetWire } from "./node-net.ts";
 
+export type { BindPrivilege, PortUse } from "../kernel/bind-rules.ts";
 export type {
   ConnectRequest,
   Endpoint,

@@ -14,7 +14,8 @@ import { PermissionError } from "../lib/python/errors.ts";
 import { repr } from "../lib/python/repr.ts";
 import * as socket from "../lib/python/socket.ts";
 import { MemoryNetwork } from "../lib/transport/memory-network.ts";
-import { FIXTURES_DIR, hasPython, pythonExecutable } from "./helpers/process.ts";
+import { itNeeding } from "./helpers/needs-tool.ts";
+import { FIXTURES_DIR, pythonExecutable } from "./helpers/process.ts";
 import { eventually, thrown, track } from "./helpers/sockets.ts";
 
 const USER = { unprivilegedPortStart: 1024, administrator: false };
@@ -249,7 +250,7 @@ const MEASURED = [
 ];
 
 describe("restarts as Linux has them: Python's lines, ours the same", () => {
-  it.skipIf(!hasPython())("restart.py's table is the one measured (python3 here)", () => {
+  itNeeding("python3", "restart.py's table is the one measured (python3 here)", () => {
     expect(pythonLines()).toEqual(MEASURED);
   });
 

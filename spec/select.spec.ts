@@ -15,7 +15,9 @@ import {
 import * as select from "../lib/python/select.ts";
 import * as socket from "../lib/python/socket.ts";
 import { freePort } from "./helpers/ports.ts";
-import { type Program, hasPython, maskPorts, pythonPeer, tsProgram } from "./helpers/process.ts";
+import { itNeeding } from "./helpers/needs-tool.ts";
+import { type Program, maskPorts, pythonPeer, tsProgram } from "./helpers/process.ts";
+import type { ToolName } from "./helpers/tools.ts";
 import { expectError, expectOSError, rejection, thrown, track } from "./helpers/sockets.ts";
 
 /** A connected pair of non-blocking sockets, closed when the test finishes. */
@@ -233,41 +235,43 @@ describe("select.epoll(): Python's errors", () => {
 });
 
 describe("the Socket Programming HOWTO's non-blocking select() loop", () => {
-  const servers: [string, (port: number) => Program][] = [
+  const servers: [string, ToolName[], (port: number) => Program][] = [
     [
       "ours (spec/fixtures/programs/select-echo-server.ts)",
+      [],
       (port) =>
         tsProgram("spec/fixtures/programs/select-echo-server.ts", ["127.0.0.1", String(port)]),
     ],
-  ];
-  if (hasPython()) {
-    servers.push([
+    [
       "Python's (spec/peers/select-echo-server.py)",
+      ["python3"],
       (port) => pythonPeer("select-echo-server", ["127.0.0.1", String(port)]),
-    ]);
+    ],
+  ];
+  for (const [name, needs, start] of servers) {
+    itNeeding(needs, `an echo server on select.select(): ${name}`, async () => {
+      const port = await freePort();
+      const server = start(port);
+      await server.waitForLine(/^Listening on/);
+      const client = track(socket.socket(socket.AF_INET, socket.SOCK_STREAM));
+      await client.connect(["127.0.0.1", port]);
+      await client.sendall(Buffer.from("Hello, world"));
+      let echoed = Buffer.alloc(0);
+      while (echoed.length < 12) echoed = Buffer.concat([echoed, await client.recv(1024)]);
+      expect(echoed.toString()).toBe("Hello, world");
+      client.close();
+      await server.waitForLine(/^Closing connection to/);
+      server.signal("SIGTERM");
+      const exit = await server.waitForExit();
+      expect(maskPorts(exit.stdout)).toBe(
+        [
+          "Listening on ('127.0.0.1', <P0>)",
+          "Accepted connection from ('127.0.0.1', <P1>)",
+          "Echoing b'Hello, world' to ('127.0.0.1', <P1>)",
+          "Closing connection to ('127.0.0.1', <P1>)",
+          "",
+        ].join("\n"),
+      );
+    });
   }
-  it.each(servers)("an echo server on select.select(): %s", async (_name, start) => {
-    const port = await freePort();
-    const server = start(port);
-    await server.waitForLine(/^Listening on/);
-    const client = track(socket.socket(socket.AF_INET, socket.SOCK_STREAM));
-    await client.connect(["127.0.0.1", port]);
-    await client.sendall(Buffer.from("Hello, world"));
-    let echoed = Buffer.alloc(0);
-    while (echoed.length < 12) echoed = Buffer.concat([echoed, await client.recv(1024)]);
-    expect(echoed.toString()).toBe("Hello, world");
-    client.close();
-    await server.waitForLine(/^Closing connection to/);
-    server.signal("SIGTERM");
-    const exit = await server.waitForExit();
-    expect(maskPorts(exit.stdout)).toBe(
-      [
-        "Listening on ('127.0.0.1', <P0>)",
-        "Accepted connection from ('127.0.0.1', <P1>)",
-        "Echoing b'Hello, world' to ('127.0.0.1', <P1>)",
-        "Closing connection to ('127.0.0.1', <P1>)",
-        "",
-      ].join("\n"),
-    );
-  });
 });

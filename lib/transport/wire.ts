@@ -20,10 +20,13 @@
  * @module
  */
 import type { Wire } from "./interface.ts";
+import { MemoryWire } from "./memory/network.ts";
+import { nodeDatagram } from "./node-dgram.ts";
 import { nodeNetWire } from "./node-net.ts";
 
 export type {
   ConnectRequest,
+  DatagramSink,
   Endpoint,
   HostPort,
   InetEndpoint,
@@ -32,12 +35,27 @@ export type {
   StreamSink,
   UnixEndpoint,
   Wire,
+  WireDatagram,
   WireListener,
   WireStream,
 } from "./interface.ts";
 
-/** The default wire: `node:net`, real sockets. */
-export const nodeWire: Wire = nodeNetWire;
+/**
+ * Node has no Unix datagram sockets: on the default wire, `AF_UNIX` `SOCK_DGRAM` sockets live in this memory
+ * network, local to the process (they reach each other, and no other process).
+ */
+const localUnixDatagrams = new MemoryWire();
+
+/**
+ * The default wire: `node:net` for streams, `node:dgram` for UDP, real sockets; Unix datagram sockets in a memory
+ * network local to the process.
+ */
+export const nodeWire: Wire = {
+  connect: (request) => nodeNetWire.connect(request),
+  listen: (request, sink) => nodeNetWire.listen(request, sink),
+  datagram: (kind) => (kind === "unix" ? localUnixDatagrams.datagram("unix") : nodeDatagram(kind)),
+  datagramPair: () => localUnixDatagrams.datagramPair(),
+};
 
 let current: Wire = nodeWire;
 

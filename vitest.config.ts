@@ -25,6 +25,7 @@ export default defineConfig({
           name: "memory wire",
           include: [
             "spec/socket.spec.ts",
+            "spec/datagram.spec.ts",
             "spec/selectors.spec.ts",
             "spec/conformance/test_selectors.spec.ts",
             "spec/conformance/socket-*.spec.ts",

@@ -5,7 +5,7 @@
  * @module
  */
 import { type Address, normalize, toAddress } from "./address.ts";
-import { cInt, checkBytes } from "./arguments.ts";
+import { cInt, checkBytes, typeName } from "./arguments.ts";
 import { type OSError, ValueError, errno, fromErrno } from "./errors.ts";
 import { anyAddress } from "../kernel/socket.ts";
 import type { KernelSocket } from "../kernel/socket.ts";
@@ -108,9 +108,20 @@ export function recvfromIntoNow(
   return [data.length, from];
 }
 
-/** The kernel's sendto: Python's checks of the bytes and the address first. */
-export function sendtoNow(core: KernelSocket, data: Uint8Array, address: Address): number {
+/**
+ * The kernel's sendto, with Python's checks first, in Python's order: the argument count (`sendto(data, address)`
+ * or `sendto(data, flags, address)`), the bytes, the flags (an int), the address.
+ */
+export function sendtoNow(core: KernelSocket, data: Uint8Array, rest: readonly unknown[]): number {
+  if (rest.length < 1 || rest.length > 2) {
+    throw new TypeError(`sendto() takes 2 or 3 arguments (${String(rest.length + 1)} given)`);
+  }
   checkBytes(data);
+  if (rest.length === 2 && !Number.isInteger(rest[0])) {
+    throw new TypeError(`'${typeName(rest[0])}' object cannot be interpreted as an integer`);
+  }
+  // The address is checked by normalize(), as Python parses it (whatever the static type said).
+  const address = rest[rest.length - 1] as Address;
   const sent = core.sendto(data, normalize(core.family, address, "sendto"));
   if (sent < 0) throw explained(-sent);
   return sent;

@@ -389,8 +389,7 @@ export class BlockingSocket extends SocketBase {
   async sendto(data: Uint8Array, address: Address): Promise<number>;
   async sendto(data: Uint8Array, flags: number, address: Address): Promise<number>;
   async sendto(data: Uint8Array, ...rest: [Address] | [number, Address]): Promise<number> {
-    const address = rest.length === 1 ? rest[0] : rest[1];
-    return blockingCall(this.core, WRITABLE, () => sendtoNow(this.core, data, address));
+    return blockingCall(this.core, WRITABLE, () => sendtoNow(this.core, data, rest));
   }
 
   /** Send all of `data`, waiting for room as needed. */
@@ -517,7 +516,7 @@ export class NonBlockingSocket extends SocketBase {
   sendto(data: Uint8Array, address: Address): number;
   sendto(data: Uint8Array, flags: number, address: Address): number;
   sendto(data: Uint8Array, ...rest: [Address] | [number, Address]): number {
-    return sendtoNow(this.core, data, rest.length === 1 ? rest[0] : rest[1]);
+    return sendtoNow(this.core, data, rest);
   }
 
   /**

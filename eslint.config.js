@@ -12,7 +12,7 @@ export default tseslint.config(
   {
     languageOptions: {
       parserOptions: {
-        projectService: { allowDefaultProject: ["eslint.config.js"] },
+        projectService: { allowDefaultProject: ["eslint.config.js", ".ci/build.mjs"] },
         tsconfigRootDir: import.meta.dirname,
       },
     },
@@ -32,7 +32,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ["eslint.config.js"],
+    files: ["eslint.config.js", ".ci/build.mjs"],
     ...tseslint.configs.disableTypeChecked,
   },
 );

@@ -347,7 +347,7 @@ describe("the README's command, node --import tsx demos/NAME.ts: Ctrl-C to the p
   });
 });
 
-describe("documented differences (README, Why the differences)", () => {
+describe("documented differences (docs/python-to-typescript.md, Why the differences)", () => {
   it("app-client with a host name that does not resolve: Python's traceback and exit 1; ours the main loop's error block and exit 0", async () => {
     const python = loadFailure("app-client-gaierror");
     expect(python.stderr).toMatch(/\nsocket\.gaierror: \[Errno -\d+\] .*\n$/);

@@ -328,15 +328,17 @@ describe("--idle-timeout", () => {
   it("0.3 s: a silent connection and a slow dribbler are closed with the line; a fast client beside them is answered", async () => {
     const { server, port } = await startServer([], ["--idle-timeout", "0.3"]);
 
+    // Each clock starts before our connect: the server's starts at its accept, later, so what we measure is at
+    // least what the server waited (a lower bound that holds under any load).
+    const silentStart = performance.now();
     const silent = await connect(port);
     const silentPort = localPortOf(silent);
-    const silentStart = performance.now();
     const silentEnd = readUntilClosed(silent);
 
     // 1 byte every 20 ms: the frame would take about 3 s; its bytes keep coming, but no request completes.
+    const dribblerStart = performance.now();
     const dribbler = await connect(port);
     const dribblerPort = localPortOf(dribbler);
-    const dribblerStart = performance.now();
     const dribblerEnd = readUntilClosed(dribbler);
     const dribbled = dribble(dribbler, MORPHEUS.req, 20);
 
@@ -354,9 +356,13 @@ describe("--idle-timeout", () => {
     const dribblerElapsed = performance.now() - dribblerStart;
     expect(closedSilent.data.length).toBe(0);
     expect(closedDribbler.data.length).toBe(0);
-    // Not before the timeout (measured from our connect, which the server's accept follows).
-    expect(silentElapsed).toBeGreaterThanOrEqual(250);
-    expect(dribblerElapsed).toBeGreaterThanOrEqual(250);
+    // Not before the timeout, which runs from the accept (the rule: a complete request within 0.3 s of being
+    // ready for one; the dribbler's bytes do not restart it). Not long after it either: the server checks four
+    // times per timeout; 2 s is generous, and fails a timeout read as 3 s or never applied.
+    expect(silentElapsed).toBeGreaterThanOrEqual(300);
+    expect(silentElapsed).toBeLessThan(2000);
+    expect(dribblerElapsed).toBeGreaterThanOrEqual(300);
+    expect(dribblerElapsed).toBeLessThan(2000);
     // The dribbler was sending, and was cut off before its frame was complete.
     expect(dribbled.sent()).toBeGreaterThanOrEqual(2);
     expect(dribbled.sent()).toBeLessThan(MORPHEUS.req.length);
@@ -385,19 +391,24 @@ describe("--idle-timeout", () => {
     // Requests back to back, each as soon as the previous answer is in, for twice the timeout: a connection
     // whose clock ran from its accept would be closed half-way.
     let requests = 0;
+    let lastRequestAt = start;
     while (performance.now() - start < 600) {
       const answer = readBytes(sock, MORPHEUS.res.length);
+      lastRequestAt = performance.now();
       await write(sock, MORPHEUS.req);
       expect((await answer).toString("hex"), `answer ${requests}`).toBe(
         MORPHEUS.res.toString("hex"),
       );
       requests += 1;
     }
-    // Then silence: closed, not before the timeout has run from the last answer.
-    const answeredAt = performance.now();
+    // Then silence: closed, not before the timeout has run from the last answer sent (measured from before the
+    // last request was written, which the answer follows: a lower bound that holds under any load), and not long
+    // after it (2 s, generous).
     const { data } = await readUntilClosed(sock);
+    const silence = performance.now() - lastRequestAt;
     expect(data.length).toBe(0);
-    expect(performance.now() - answeredAt).toBeGreaterThanOrEqual(250);
+    expect(silence).toBeGreaterThanOrEqual(300);
+    expect(silence).toBeLessThan(2000);
     await server.waitForLine(exactly(closingLine(p)));
     const lines = connectionLines(server.stdout, p);
     expect(lines).toHaveLength(1 + 2 * requests + 2);
@@ -865,8 +876,11 @@ function connectOnce(port: number, timeoutMs = 5_000): Promise<Socket> {
 
 describe("a connection reset while it waits to be accepted", () => {
   // Linux's accept() returns such a connection (with its address); its first recv() reports the reset. Python's
-  // course server prints that error and goes on; so does ours (accept() returns the address recorded on arrival).
-  it("the server goes on serving", async () => {
+  // course server prints that error and goes on; so does ours. One difference, documented at acceptNow() in
+  // lib/python/socket-calls.ts: our accept() asks for the peer's address when the program accepts, and a
+  // connection reset before then has none left to give, so it is reported as ('0.0.0.0', 0), where Python on
+  // Linux prints the address it came from (checked with python3 here: ('127.0.0.1', <its port>)).
+  it("the server accepts it, reports the reset, and goes on serving", async () => {
     const { server, port } = await startServer(["--max-connections", "1"]);
     const a = await connect(port);
     const aPort = localPortOf(a);
@@ -881,10 +895,26 @@ describe("a connection reset while it waits to be accepted", () => {
     await aEnd;
     await server.waitForLine(exactly(closingLine(aPort)));
     const d = await connectOnce(port);
+    const dPort = localPortOf(d);
     const dEnd = readUntilClosed(d);
     await write(d, MORPHEUS.req);
     const { data } = await dEnd;
     expect(data.toString("hex"), server.stdout + server.stderr).toBe(MORPHEUS.res.toString("hex"));
+    await server.waitForLine(exactly(closingLine(dPort)));
+
+    // C's report: what the server printed between A's close and D's accept, traceback frames left out.
+    const lines = server.stdout.split("\n");
+    const cLines = lines
+      .slice(lines.indexOf(closingLine(aPort)) + 1, lines.indexOf(acceptedLine(dPort)))
+      .filter((line) => line !== "" && !/^(?:Traceback \(most recent call last\):$| )/.test(line));
+    const cAddr = "('0.0.0.0', 0)"; // Python on Linux: C's own address (see above)
+    expect(cLines, server.stdout).toEqual([
+      `Accepted connection from ${cAddr}`,
+      "Limit: max-connections (1) reached; new connections wait until one closes",
+      `Main: Error: Exception for ${cAddr}:`,
+      "ConnectionResetError: [Errno 104] Connection reset by peer",
+      `Closing connection to ${cAddr}`,
+    ]);
     expect(server.stderr).toBe("");
   });
 });

@@ -44,6 +44,7 @@ import {
 import * as socket from "../lib/python/socket.ts";
 import { freePort } from "./helpers/ports.ts";
 import { tsProgram } from "./helpers/process.ts";
+import { ON_MEMORY_WIRE } from "./helpers/wire.ts";
 import { type ContractSubject, describeSelectorContract } from "../lib/testing/contract.ts";
 import { ScriptedSelector } from "../lib/testing/scripted-selector.ts";
 import {
@@ -654,7 +655,14 @@ describe("DefaultSelector", () => {
         },
         { timeout: null, maxCalls: 100 },
       );
-      expect(connection.calls).toBeLessThanOrEqual(100);
+      // The bound meant: select() lets in the I/O that is pending when it is called, however many keys are ready,
+      // so the first call after the connection has arrived reports it. On the memory wire the connection is made at
+      // the next turn: the first call. On node:net the kernel finishes the loopback handshake by itself; measured
+      // 1 call there too, and 3 leaves it room under load. (A select() that let I/O in only now and then would take
+      // more calls; one that never did, all 100, and selectUntil() fails.)
+      expect(connection.calls, "select() calls until the connection was seen").toBeLessThanOrEqual(
+        ON_MEMORY_WIRE ? 1 : 3,
+      );
       closeAfterTest(listener.accept()[0]);
 
       sender.send(Buffer.from("data"));
@@ -667,7 +675,9 @@ describe("DefaultSelector", () => {
         },
         { timeout: null, maxCalls: 100 },
       );
-      expect(data.calls).toBeLessThanOrEqual(100);
+      // The bytes reach the receiver's kernel buffer before the first call lets I/O in (send() hands them over, or
+      // select() flushes them first; the memory wire delivers them at the next turn), so that call reports them.
+      expect(data.calls, "select() calls until the data was seen").toBe(1);
       expect(receiver.recv(1024)).toEqual(Buffer.from("data"));
     });
   });

@@ -175,7 +175,9 @@ describe("Ctrl-C from installExceptHook() on, in child processes", () => {
   it("a SIGINT during synchronous work interrupts the select() that follows; while a timer waits, it raises KeyboardInterrupt: death by SIGINT", async () => {
     const program = tsProgram("spec/fixtures/programs/sigint-anytime.ts", []);
     await program.waitForLine(/^ready$/);
+    // The program is in its synchronous work from `ready` until it reads a line: the SIGINT lands there.
     program.signal("SIGINT");
+    program.writeStdin("go\n");
     await program.waitForLine(/^waiting on a timer$/);
     program.signal("SIGINT");
     const exit = await program.waitForExit();

@@ -371,18 +371,39 @@ for (const wire of WIRES) {
 
   describe(`test_socket.py NetworkConnectionBehaviourTest (${wire.name})`, () => {
     it("NetworkConnectionBehaviourTest.testInsideTimeout", async () => {
-      // time.sleep(3) before the server's send → the server sends once the client's recv() is waiting: a
-      // client without a timeout waits for it.
+      // The server's time.sleep(3) before it sends → 3 s on a fake clock while the client's recv() waits: vitest's
+      // fake timers stand in for the timers and performance.now() (what a socket's timeout runs on), while the
+      // event loop's own turns (setImmediate) and the wire stay real (the memory network has no clock of its own:
+      // its deliveries run on setImmediate). A client made without a timeout (the default timeout, None) must
+      // still be waiting after those 3 s, and then get the server's bytes.
       const { serv, port } = await listening();
       const [[conn], cli] = await Promise.all([serv.accept(), wire.createConnection([HOST, port])]);
       onTestFinished(() => {
         conn.close();
         cli.close();
       });
-      const receiving = cli.recv(5);
-      await nextTurn();
+      vi.useFakeTimers({
+        toFake: ["setTimeout", "clearTimeout", "setInterval", "clearInterval", "performance"],
+      });
+      onTestFinished(() => {
+        vi.useRealTimers();
+      });
+      // (Set from the callbacks below: declared with `as` so that TypeScript does not narrow it to null.)
+      let outcome = null as { data: Buffer } | { error: unknown } | null;
+      const receiving = cli.recv(5).then(
+        (data) => (outcome = { data }),
+        (error: unknown) => (outcome = { error }),
+      );
+      for (let i = 0; i < 20; i++) await nextTurn();
+      vi.advanceTimersByTime(3000);
+      for (let i = 0; i < 20; i++) await nextTurn();
+      expect(
+        outcome === null ? "waiting" : "data" in outcome ? outcome.data : String(outcome.error),
+        "recv() after 3 s",
+      ).toBe("waiting");
+      vi.useRealTimers();
       await conn.send(bytes("done!"));
-      expect(await within(receiving, "recv")).toEqual(bytes("done!"));
+      expect(await within(receiving, "recv")).toEqual({ data: bytes("done!") });
     });
 
     it("NetworkConnectionBehaviourTest.testOutsideTimeout", async () => {

@@ -113,6 +113,50 @@ async function exchange(net: MemoryNetwork, count: number, timeout = 1): Promise
   }
 }
 
+/**
+ * The same exchange over TCP on `net`: a server echoing one connection, a client sending `count` messages, each
+ * read back whole before the next is sent.
+ * @returns what came back, message by message.
+ */
+async function tcpExchange(net: MemoryNetwork, count: number): Promise<string[]> {
+  const listener = closing(net.socket(socket.AF_INET, socket.SOCK_STREAM));
+  listener.bind([HOST, 65433]);
+  await listener.listen();
+  const serving = (async () => {
+    const [conn] = await listener.accept();
+    using _conn = conn;
+    for (;;) {
+      const data = await conn.recv(1024);
+      if (data.length === 0) break;
+      await conn.sendall(data);
+    }
+  })();
+  const client = closing(net.socket(socket.AF_INET, socket.SOCK_STREAM));
+  await client.connect([HOST, 65433]);
+  const received: string[] = [];
+  for (let i = 1; i <= count; i++) {
+    const message = Buffer.from(`Hello, world #${i}`);
+    await client.sendall(message);
+    let echoed = Buffer.alloc(0);
+    while (echoed.length < message.length)
+      echoed = Buffer.concat([echoed, await client.recv(1024)]);
+    received.push(echoed.toString());
+  }
+  client.shutdown(socket.SHUT_WR);
+  await serving;
+  return received;
+}
+
+describe("TCP and UDP side by side", () => {
+  it("on a network that loses 30% of the datagrams (seed 7): TCP delivers all, UDP loses some", async () => {
+    const net = network({ seed: 7 }).loss(0.3);
+    const overTcp = await tcpExchange(net, 10);
+    const overUdp = await exchange(net, 10, 0.2);
+    expect(overTcp).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10].map((i) => `Hello, world #${i}`));
+    expect(overUdp).toEqual([2, 3, 4, 5, 6, 8, 10].map((i) => `Hello, world #${i}`));
+  });
+});
+
 describe("the UDP echo on the memory network", () => {
   it("delivers every datagram, once, in order, when the network does nothing to them", async () => {
     const got = await exchange(network(), 5, 0.2);

@@ -60,6 +60,8 @@ export class DatagramSocket extends KernelSocket implements DatagramSink {
   private writeShut = false;
   /** Set when a send found no room: the next completion may make the socket writable again. */
   private sendBlocked = false;
+  /** Datagrams are still in the wire: it keeps the process alive until they are sent. */
+  private flushing = false;
   /** The wire's endpoint. */
   readonly endpoint: WireDatagram;
 
@@ -107,6 +109,10 @@ export class DatagramSocket extends KernelSocket implements DatagramSink {
   }
 
   written(): void {
+    if (this.flushing && this.endpoint.pending === 0) {
+      this.flushing = false;
+      this.endpoint.keepAlive(false);
+    }
     if (this.sendBlocked && this.endpoint.pending < this.sndbuf) {
       this.sendBlocked = false;
       this.watchers.notify();
@@ -156,6 +162,11 @@ export class DatagramSocket extends KernelSocket implements DatagramSink {
     if (this.bound === null) this.autobind();
     // The kernel copies what send() accepts: the caller may reuse its buffer.
     this.endpoint.send(Buffer.from(data), to);
+    if (!this.flushing && this.endpoint.pending > 0) {
+      // Like the kernel, send what sendto() accepted even if the program ends now.
+      this.flushing = true;
+      this.endpoint.keepAlive(true);
+    }
     if (this.endpoint.pending >= this.sndbuf) this.sendBlocked = true;
     return data.length;
   }

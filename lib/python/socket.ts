@@ -35,6 +35,13 @@
  * `getsockname()` before `listen()` shows the port as given (0 stays 0); `socketpair()` is awaited; file
  * descriptors are numbered by us (see `fd.ts`).
  *
+ * Datagram sockets (`SOCK_DGRAM`: UDP, and AF_UNIX datagrams) are the same two classes: `sendto`, `recvfrom` and
+ * `recvfromInto` keep message boundaries, and `lib/kernel/datagram-socket.ts` states Linux's rules they follow.
+ *
+ * (This file is over 600 lines on purpose: the two views must live with the functions that make them, since
+ * `setblocking()` hands out the other view and `socket()` the first, and each Python method appears once per
+ * view. Python's checks and the calls' errors are in `socket-calls.ts`, options in `socket-options.ts`.)
+ *
  * @example
  * ```ts
  * import * as socket from "selectors-ts/lib/socket.ts";

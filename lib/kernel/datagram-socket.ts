@@ -56,7 +56,7 @@ export class DatagramSocket extends KernelSocket implements DatagramSink {
   private queuedBytes = 0;
   /** The connected peer, if any. */
   peer: Endpoint | null = null;
-  private readShut = false;
+  /** Sends were shut down (`SHUT_WR`). Shutting down reading changes nothing: datagrams still arrive, as on Linux. */
   private writeShut = false;
   /** Set when a send found no room: the next completion may make the socket writable again. */
   private sendBlocked = false;
@@ -210,7 +210,6 @@ export class DatagramSocket extends KernelSocket implements DatagramSink {
   shutdown(how: number): number {
     if (this.closed) return EBADF;
     if (how !== SHUT_RD && how !== SHUT_WR && how !== SHUT_RDWR) return EINVAL;
-    if (how !== SHUT_WR) this.readShut = true;
     if (how !== SHUT_RD) this.writeShut = true;
     this.watchers.notify();
     return this.peer === null ? ENOTCONN : 0;
@@ -249,11 +248,6 @@ export class DatagramSocket extends KernelSocket implements DatagramSink {
     this.queuedBytes = 0;
     this.endpoint.close();
     this.watchers.notify();
-  }
-
-  /** Has reading been shut down? (Datagrams still arrive, as on Linux.) */
-  isReadShut(): boolean {
-    return this.readShut;
   }
 }
 

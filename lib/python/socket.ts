@@ -87,7 +87,7 @@ import { StreamSocket } from "../kernel/stream-socket.ts";
 import { listenForSigint } from "./keyboard-interrupt.ts";
 import { IPPROTO_TCP, IPPROTO_UDP, getOption, setOption } from "./socket-options.ts";
 import { repr, reprSymbol, type Reprable } from "./repr.ts";
-import { defaultWire } from "../transport/wire.ts";
+import { defaultWire, type WireDatagram } from "../transport/wire.ts";
 
 /**
  * The socket module's exceptions, under Python's names: `socket.error` is `OSError` and `socket.timeout` is
@@ -655,14 +655,15 @@ export async function socketpair(
 function datagramPair(): [BlockingSocket, BlockingSocket] {
   listenForSigint();
   const wire = defaultWire();
-  const ends = wire.datagramPair();
-  return ends.map((endpoint) => {
+  const [a, b] = wire.datagramPair();
+  const end = (endpoint: WireDatagram): BlockingSocket => {
     const core = new DatagramSocket(AF_UNIX, SOCK_DGRAM, 0, wire, endpoint);
     core.unnamed = true;
     core.peer = { kind: "unix", path: "" };
     core.open(defaultTimeout);
     return new BlockingSocket(core);
-  }) as [BlockingSocket, BlockingSocket];
+  };
+  return [end(a), end(b)];
 }
 
 /**

@@ -15,14 +15,15 @@
  * @module
  */
 import type { Endpoint } from "../interface.ts";
+import type { MemoryDatagram } from "./datagram.ts";
 
 /** A datagram on its way. */
 export interface Packet {
   readonly data: Buffer;
   readonly from: Endpoint;
   readonly to: Endpoint;
-  /** Who sent it: told if it comes back as an error. */
-  readonly sender: object;
+  /** Who sent it: told when it has left, and if it comes back as an error. */
+  readonly sender: MemoryDatagram;
 }
 
 /** One layer of the datagram path. */

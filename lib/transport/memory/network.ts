@@ -304,7 +304,7 @@ export class MemoryWire implements Wire {
     const sent = this.outbox;
     this.outbox = [];
     for (const packet of sent) {
-      const sender = packet.sender as MemoryDatagram;
+      const sender = packet.sender;
       sender.inFlight -= packet.data.length;
       sender.sink.written();
     }
@@ -313,7 +313,7 @@ export class MemoryWire implements Wire {
 
   /** Hand `packet` to the endpoint at its address; a connected sender whose peer is not there hears 111. */
   private arrive(packet: Packet): void {
-    const sender = packet.sender as MemoryDatagram;
+    const sender = packet.sender;
     const receiver = sender.pairedWith ?? this.datagramAt(packet.to, sender.kind);
     if (receiver !== undefined && !receiver.closed) {
       receiver.sink.datagram(packet.data, packet.from);

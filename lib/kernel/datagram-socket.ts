@@ -139,6 +139,15 @@ export class DatagramSocket extends KernelSocket implements DatagramSink {
     return [data, from.kind === "unix" && from.path === "" ? null : from];
   }
 
+  /** The next datagram's first `bufsize` bytes, left queued (`MSG_PEEK`); or an errno. */
+  peek(bufsize: number): Buffer | number {
+    if (this.closed) return EBADF;
+    if (this.pendingErrno !== null) return this.takeErrno();
+    const first = this.queue[0];
+    if (first === undefined) return EAGAIN;
+    return first.data.length > bufsize ? first.data.subarray(0, bufsize) : first.data;
+  }
+
   send(data: Uint8Array): number {
     return this.sendto(data, null);
   }

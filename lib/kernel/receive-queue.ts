@@ -53,6 +53,21 @@ export class ReceiveQueue {
     return out;
   }
 
+  /** Copy of the first `n` bytes (n ≤ {@link bytes}), left in the queue (`MSG_PEEK`). */
+  peek(n: number): Buffer {
+    const out = Buffer.allocUnsafe(n);
+    let filled = 0;
+    let offset = this.head;
+    for (const chunk of this.chunks) {
+      if (filled === n) break;
+      const count = Math.min(chunk.length - offset, n - filled);
+      chunk.copy(out, filled, offset, offset + count);
+      filled += count;
+      offset = 0;
+    }
+    return out;
+  }
+
   /** Drop everything held. */
   clear(): void {
     this.chunks.length = 0;

@@ -71,6 +71,9 @@ export abstract class KernelSocket implements Selectable {
   /** Read up to `bufsize` (≥ 0) bytes: the bytes (empty at end of stream), or an errno. */
   abstract recv(bufsize: number): Buffer | number;
 
+  /** As {@link recv}, but what is returned stays queued (`MSG_PEEK`). */
+  abstract peek(bufsize: number): Buffer | number;
+
   /** {@link recv}, with the sender's address (`null` when it has none: a stream, an unnamed Unix socket). */
   abstract recvfrom(bufsize: number): [Buffer, Endpoint | null] | number;
 

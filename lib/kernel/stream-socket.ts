@@ -259,6 +259,15 @@ export class StreamSocket extends KernelSocket implements StreamSink, Flushable 
     return this.send(data);
   }
 
+  /** As {@link recv}, but what is returned stays in the receive buffer (`MSG_PEEK`). */
+  peek(bufsize: number): Buffer | number {
+    const buffered = this.rx.bytes;
+    if (buffered > 0 && (this.state === "connected" || this.state === "connecting")) {
+      return bufsize === 0 ? EMPTY : this.rx.peek(Math.min(bufsize, buffered));
+    }
+    return this.recv(bufsize);
+  }
+
   /** Take what fits of `data` into the send buffer: the count, or `-errno`. */
   send(data: Uint8Array): number {
     if (this.state === "closed") return -EBADF;

@@ -10,6 +10,7 @@ import { AF_INET6, AF_UNIX } from "../kernel/constants.ts";
 import type { Endpoint } from "../transport/interface.ts";
 import { typeName } from "./arguments.ts";
 import { OverflowError, fromErrno } from "./errors.ts";
+import { specialHost } from "./host-lookup.ts";
 
 /** An IPv4 address, as Python writes it: `('127.0.0.1', 65432)`. */
 export type InetAddress = readonly [host: string, port: number];
@@ -77,5 +78,5 @@ export function normalize(family: number, address: Address, fn: string): Endpoin
   if (flowinfo < 0 || flowinfo > 0xfffff) {
     throw new OverflowError(`${fn}(): flowinfo must be 0-1048575.`);
   }
-  return { kind: "inet", host: host === "" ? (v6 ? "::" : "0.0.0.0") : host, port };
+  return { kind: "inet", host: specialHost(family, host), port };
 }

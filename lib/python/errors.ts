@@ -125,7 +125,7 @@ export class PermissionError extends OSError {}
 export class FileNotFoundError extends OSError {}
 /** Python's `socket.gaierror`: a host name that does not resolve (`[Errno -2] Name or service not known`). */
 export class gaierror extends OSError {}
-/** Python's `socket.herror`: the error of the address lookups `gethostbyaddr()` and kin (none emulated yet). */
+/** Python's `socket.herror`: the error of the address lookups, `herror(1, 'Unknown host')` from `gethostbyaddr()`. */
 export class herror extends OSError {}
 
 /** Error numbers by name, as Python's `errno` module gives them (the platform's values, from Node's `os`). */
@@ -226,14 +226,26 @@ export function fromErrno(code: number): OSError {
 
 /** `getaddrinfo()` errors (negative, as Python's `socket.gaierror` numbers them) and their texts. */
 const EAI_TEXT = new Map<number, string>([
+  [-1, "Bad value for ai_flags"],
   [-2, "Name or service not known"],
   [-3, "Temporary failure in name resolution"],
+  [-4, "Non-recoverable failure in name resolution"],
+  [-5, "No address associated with hostname"],
+  [-6, "ai_family not supported"],
+  [-7, "ai_socktype not supported"],
+  [-8, "Servname not supported for ai_socktype"],
   [-9, "Address family for hostname not supported"],
+  [-10, "Memory allocation failure"],
+  [-11, "System error"],
+  [-12, "Argument buffer overflow"],
 ]);
 const EAI_BY_CODE = new Map<string, number>([
   ["ENOTFOUND", -2],
   ["EAI_NONAME", -2],
   ["EAI_AGAIN", -3],
+  ["EAI_FAIL", -4],
+  ["ENODATA", -5],
+  ["EAI_NODATA", -5],
 ]);
 
 /** The subset of Node's system errors that we read: `code` such as `'ECONNREFUSED'`. */

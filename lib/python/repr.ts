@@ -71,14 +71,25 @@ export function repr(value: unknown): string {
 }
 
 /**
+ * The key of the method through which an object supplies its own `str()` (Python's `__str__`), where it differs
+ * from its repr: an `IntEnum` member's `str()` is its number (Python 3.11). Registered with `Symbol.for`.
+ */
+export const strSymbol: unique symbol = Symbol.for("selectors-ts.str");
+
+/**
  * Returns Python's `str()` of `value`: a string as it is, an `Error`'s `message` (our Python-style
- * exceptions keep Python's `str(e)` there), and {@link repr} of anything else.
+ * exceptions keep Python's `str(e)` there), what a `[strSymbol]()` method returns, and {@link repr} of anything
+ * else.
  *
  * @throws {TypeError} as {@link repr} does.
  */
 export function str(value: unknown): string {
   if (typeof value === "string") return value;
   if (value instanceof Error) return value.message;
+  if (typeof value === "object" && value !== null) {
+    const method: unknown = Reflect.get(value, strSymbol);
+    if (typeof method === "function") return String(Reflect.apply(method, value, []));
+  }
   return repr(value);
 }
 

@@ -85,7 +85,27 @@ import { DatagramSocket } from "../kernel/datagram-socket.ts";
 import type { KernelSocket } from "../kernel/socket.ts";
 import { StreamSocket } from "../kernel/stream-socket.ts";
 import { listenForSigint } from "./keyboard-interrupt.ts";
-import { IPPROTO_TCP, IPPROTO_UDP, getOption, setOption } from "./socket-options.ts";
+import {
+  IPPROTO_TCP,
+  IPPROTO_UDP,
+  SOL_SOCKET,
+  SO_REUSEADDR,
+  getOption,
+  setOption,
+} from "./socket-options.ts";
+import { checkBind } from "./bind-check.ts";
+import { createServerWith, type CreateServerOptions } from "./create-server.ts";
+import { AddressFamily, SocketKind } from "./socket-constants.ts";
+import { int } from "./int-enum.ts";
+import { copyInto, intoCount, recvNowWithFlags, recvWithFlags } from "./recv-flags.ts";
+import {
+  closeHeldByFiles,
+  makefile,
+  type MakefileOptions,
+  type SocketFile,
+  type SocketIO,
+  type SocketTextFile,
+} from "./socket-file.ts";
 import { repr, reprSymbol, type Reprable } from "./repr.ts";
 import { defaultWire, type WireDatagram } from "../transport/wire.ts";
 
@@ -95,16 +115,18 @@ import { defaultWire, type WireDatagram } from "../transport/wire.ts";
  */
 export { OSError as error, TimeoutError as timeout, gaierror, herror } from "./errors.ts";
 
-export {
-  AF_UNIX,
-  AF_INET,
-  AF_INET6,
-  SOCK_STREAM,
-  SOCK_DGRAM,
-  SHUT_RD,
-  SHUT_WR,
-  SHUT_RDWR,
-} from "../kernel/constants.ts";
+export { SHUT_RD, SHUT_WR, SHUT_RDWR } from "../kernel/constants.ts";
+// The AF_/SOCK_/AI_/MSG_ enum members, the name look-ups, the inet and byte-order helpers.
+export * from "./socket-names.ts";
+export type {
+  FileSocket,
+  MakefileOptions,
+  SocketFile,
+  SocketIO,
+  SocketTextFile,
+} from "./socket-file.ts";
+export type { IntEnum, IntEnumMember } from "./int-enum.ts";
+export type { CreateServerOptions } from "./create-server.ts";
 export type { Address, Inet6Address, InetAddress, UnixAddress } from "./address.ts";
 
 export {
@@ -140,12 +162,12 @@ abstract class SocketBase implements Reprable, Disposable {
 
   /** The address family: {@link AF_INET}, {@link AF_INET6} or {@link AF_UNIX}. */
   get family(): number {
-    return this.core.family;
+    return AddressFamily.of(this.core.family);
   }
 
   /** The socket type: {@link SOCK_STREAM} or {@link SOCK_DGRAM}. */
   get type(): number {
-    return this.core.type;
+    return SocketKind.of(this.core.type);
   }
 
   /**
@@ -162,15 +184,25 @@ abstract class SocketBase implements Reprable, Disposable {
   }
 
   /**
-   * Set the local address. Checked here as Python does (`OverflowError: bind(): port must be 0-65535.`,
-   * `TypeError: AF_INET address must be a pair (host, port)`); Node binds when `listen()` (or `connect`) runs,
-   * so that is where an address in use is reported.
-   * @throws OSError 22 (EINVAL) when already bound, listening or connected; OSError 9 when closed (after the
-   *   address checks, as in Python).
+   * Set the local address, checked as Python does (`OverflowError: bind(): port must be 0-65535.`, `TypeError:
+   * AF_INET address must be a pair (host, port)`), then by Linux's port rules (`bind-check.ts`).
+   * @throws PermissionError 13 for a privileged port without the right; OSError 98 (EADDRINUSE) for a port in use
+   *   or left in TIME_WAIT; OSError 22 (EINVAL) when already bound, listening or connected; OSError 9 when
+   *   closed (after the address checks, as in Python).
    */
   bind(address: Address): void {
     const target = normalize(this.core.family, address, "bind");
     checkOpen(this.core);
+    const core = this.core;
+    // Linux's TCP port rules (listeners, TIME_WAIT, privileged ports); UDP has a port space of its own.
+    if (
+      core instanceof StreamSocket &&
+      target.kind === "inet" &&
+      core.bound === null &&
+      core.state === "fresh"
+    ) {
+      checkBind(core, target.host, target.port);
+    }
     const code = this.core.bind(target);
     if (code !== 0) throw explained(code);
   }
@@ -226,15 +258,28 @@ abstract class SocketBase implements Reprable, Disposable {
 
   /**
    * Close the socket; the fd is freed and `fileno()` returns -1. What was sent still goes out; unread received
-   * data makes the peer see a reset, as with a kernel socket. Closing again does nothing.
+   * data makes the peer see a reset, as with a kernel socket. Closing again does nothing. While files from
+   * {@link makefile} are open, the socket stays open until the last of them is closed, as in Python.
    */
   close(): void {
-    this.core.close();
+    if (!closeHeldByFiles(this.core)) this.core.close();
   }
 
   /** `using s = socket(...)` closes `s` at the end of the block, like Python's `with`. */
   [Symbol.dispose](): void {
-    this.core.close();
+    this.close();
+  }
+
+  /**
+   * Python's `makefile(mode='r', buffering=None, *, encoding=None)`: a file over this socket (`socket-file.ts`):
+   * `'rb'`/`'wb'`/`'rwb'` read and write bytes, `'r'`/`'w'`/`'rw'` text. Its reads and writes are awaited.
+   * @throws ValueError `invalid mode 'x' (only r, w, b allowed)`.
+   */
+  makefile(mode: "rb" | "wb" | "rwb" | "wrb" | "br" | "bw", options?: MakefileOptions): SocketFile;
+  makefile(mode?: "r" | "w" | "rw" | "wr", options?: MakefileOptions): SocketTextFile;
+  makefile(mode?: string, options?: MakefileOptions): SocketFile | SocketTextFile | SocketIO;
+  makefile(mode = "r", options: MakefileOptions = {}): SocketFile | SocketTextFile | SocketIO {
+    return makefile(this as unknown as Socket, this.core, mode, options);
   }
 
   /** The timeout in seconds: `null` when blocking without limit, `0` when non-blocking. */
@@ -358,9 +403,24 @@ export class BlockingSocket extends SocketBase {
     return connectAndWait(this.core, address, "connect_ex");
   }
 
-  /** Wait for data; returns 1..bufsize bytes, or an empty Buffer at end of stream. */
-  async recv(bufsize: number): Promise<Buffer> {
+  /**
+   * Wait for data; returns 1..bufsize bytes, or an empty Buffer at end of stream. `flags`: `MSG_PEEK`,
+   * `MSG_DONTWAIT`, `MSG_WAITALL` (`recv-flags.ts`).
+   * @throws ValueError for a negative size; OSError 22 for `MSG_OOB`; TimeoutError after the timeout.
+   */
+  async recv(bufsize: number, flags = 0): Promise<Buffer> {
+    if (flags !== 0) return recvWithFlags(this.core, bufsize, flags);
     return blockingCall(this.core, READABLE, () => recvNow(this.core, bufsize));
+  }
+
+  /**
+   * Python's `recv_into(buffer, nbytes=0, flags=0)`: wait for data and write it at the start of `buffer` (at most
+   * `nbytes`, all of it when 0); returns the count (0 at end of stream).
+   * @throws ValueError `negative buffersize in recv_into`, `buffer too small for requested bytes`.
+   */
+  async recvInto(buffer: Uint8Array, nbytes = 0, flags = 0): Promise<number> {
+    const count = intoCount(buffer, nbytes, "recv_into");
+    return copyInto(buffer, await this.recv(count, flags));
   }
 
   /** Wait for room in the send buffer; returns how many bytes were taken (may be fewer than given). */
@@ -379,11 +439,16 @@ export class BlockingSocket extends SocketBase {
   }
 
   /**
-   * Python's `recvfrom_into(buffer, nbytes)`: wait for a datagram and copy at most `nbytes` of it (0: the
-   * buffer's length) into `buffer`; returns the count and the sender's address.
+   * Python's `recvfrom_into(buffer, nbytes=0, flags=0)`: wait for data (a datagram) and copy at most `nbytes` of
+   * it (0: the buffer's length) into `buffer`; returns the count and the sender's address (`null` on a stream
+   * socket, which does not give it, and for an unnamed sender).
    * @throws ValueError for a negative `nbytes` or one beyond the buffer; as {@link recvfrom}.
    */
-  async recvfromInto(buffer: Uint8Array, nbytes = 0): Promise<[number, Address | null]> {
+  async recvfromInto(buffer: Uint8Array, nbytes = 0, flags = 0): Promise<[number, Address | null]> {
+    if (this.core instanceof StreamSocket || flags !== 0) {
+      const count = intoCount(buffer, nbytes, "recvfrom_into");
+      return [copyInto(buffer, await this.recv(count, flags)), null];
+    }
     return blockingCall(this.core, READABLE, () => recvfromIntoNow(this.core, buffer, nbytes));
   }
 
@@ -483,8 +548,13 @@ export class NonBlockingSocket extends SocketBase {
    * @throws BlockingIOError (11) when nothing is buffered; the pending error (e.g. ConnectionResetError 104)
    *   once; OSError 107 when never connected; ValueError for a negative size.
    */
-  recv(bufsize: number): Buffer {
-    return recvNow(this.core, bufsize);
+  recv(bufsize: number, flags = 0): Buffer {
+    return flags === 0 ? recvNow(this.core, bufsize) : recvNowWithFlags(this.core, bufsize, flags);
+  }
+
+  /** Python's `recv_into(buffer, nbytes=0, flags=0)`; returns the count. @throws as {@link recv}. */
+  recvInto(buffer: Uint8Array, nbytes = 0, flags = 0): number {
+    return copyInto(buffer, this.recv(intoCount(buffer, nbytes, "recv_into"), flags));
   }
 
   /**
@@ -507,11 +577,15 @@ export class NonBlockingSocket extends SocketBase {
   }
 
   /**
-   * Python's `recvfrom_into(buffer, nbytes)`: copy at most `nbytes` (0: the buffer's length) of one queued
-   * datagram into `buffer`; returns the count and the sender's address.
+   * Python's `recvfrom_into(buffer, nbytes=0, flags=0)`: copy at most `nbytes` (0: the buffer's length) of one
+   * queued datagram (or of the stream's data) into `buffer`; returns the count and the sender's address (`null`
+   * on a stream socket).
    * @throws as {@link recvfrom}; ValueError for an `nbytes` beyond the buffer.
    */
-  recvfromInto(buffer: Uint8Array, nbytes = 0): [number, Address | null] {
+  recvfromInto(buffer: Uint8Array, nbytes = 0, flags = 0): [number, Address | null] {
+    if (this.core instanceof StreamSocket || flags !== 0) {
+      return [copyInto(buffer, this.recv(intoCount(buffer, nbytes, "recvfrom_into"), flags)), null];
+    }
     return recvfromIntoNow(this.core, buffer, nbytes);
   }
 
@@ -590,6 +664,7 @@ export function socket(
   type: number = SOCK_STREAM,
   proto = 0,
 ): BlockingSocket {
+  [family, type] = [int(family), int(type)]; // a member of AddressFamily / SocketKind, or its number
   if (family !== AF_INET && family !== AF_INET6 && family !== AF_UNIX) {
     throw fromErrno(errno.EAFNOSUPPORT);
   }
@@ -622,6 +697,7 @@ export async function socketpair(
   type: number = SOCK_STREAM,
   proto = 0,
 ): Promise<[BlockingSocket, BlockingSocket]> {
+  [family, type] = [int(family), int(type)];
   if (family !== AF_UNIX) throw fromErrno(errno.EOPNOTSUPP);
   if ((type !== SOCK_STREAM && type !== SOCK_DGRAM) || proto !== 0) {
     throw fromErrno(errno.EPROTONOSUPPORT);
@@ -688,6 +764,22 @@ export async function createConnection(
     throw e;
   }
   return s;
+}
+
+/**
+ * Python's `socket.create_server(address, *, family=AF_INET, backlog=None, reuse_port=False,
+ * dualstack_ipv6=False)`: a listening socket, SO_REUSEADDR set, as `socket.py` makes it (`create-server.ts`).
+ * Awaited (it listens).
+ * @throws ValueError for `dualstackIpv6` without AF_INET6; OSError with the address in its text for a bind error.
+ */
+export function createServer(
+  address: InetAddress | Inet6Address,
+  options: CreateServerOptions = {},
+): Promise<BlockingSocket> {
+  return createServerWith((family) => socket(family), address, options, {
+    SOL_SOCKET,
+    SO_REUSEADDR,
+  });
 }
 
 /** Is this a socket of ours (either mode)? */

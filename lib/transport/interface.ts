@@ -3,6 +3,7 @@
  * reports to the sinks the kernel implements. Errors cross as errno numbers.
  * @module
  */
+import type { BindPrivilege, PortUse } from "../kernel/bind-rules.ts";
 
 /** An IP endpoint: a host (IPv4 or IPv6, or a name to resolve) and a port. */
 export interface InetEndpoint {
@@ -161,4 +162,11 @@ export interface Wire {
   datagram(kind: 4 | 6 | "unix"): WireDatagram;
   /** Two unnamed Unix datagram endpoints, each the other's peer (`socketpair(AF_UNIX, SOCK_DGRAM)`). */
   datagramPair(): [WireDatagram, WireDatagram];
+  /**
+   * The other uses of a TCP port that `bind()` must respect (listeners, connections, TIME_WAIT) beyond this
+   * process's own bound sockets, which the kernel's port table knows; none when absent.
+   */
+  portUses?(port: number): PortUse[];
+  /** Who binds: the privileged ports and whether this process may bind them; no rule when absent. */
+  privilege?(): BindPrivilege;
 }

@@ -30,6 +30,11 @@
  *   nothing is bound is dropped; a connected sender hears `ConnectionRefusedError` (111), as from Linux's ICMP.
  * - **Close.** As on the kernel: `close()` with unread data resets the peer (TCP); otherwise the peer reads what
  *   was sent, then end of stream. Bytes that reach a closed socket reset their sender.
+ * - **Restarts and privileges.** The end that closes a connection first leaves its address in TIME_WAIT for
+ *   `timeWait` seconds (60) of the network's clock, which only {@link MemoryWire.advance} moves: until then a
+ *   `bind()` of that port fails with `[Errno 98] Address already in use` unless both sockets set SO_REUSEADDR.
+ *   Ports below 1024 need the option `administrator`: else `bind()` raises `PermissionError: [Errno 13]`, as for
+ *   a normal user on Linux (`lib/kernel/bind-rules.ts` has the rules).
  *
  * @example
  * ```ts

@@ -25,6 +25,8 @@ import type {
   WireListener,
   WireStream,
 } from "./interface.ts";
+import { processPrivilege } from "../kernel/privileged-ports.ts";
+import { procPortUses } from "../kernel/proc-net.ts";
 import { errnoOfNodeError } from "./node-errno.ts";
 import { resolveHost } from "./resolve.ts";
 
@@ -198,7 +200,7 @@ class NodeListener implements WireListener {
 }
 
 /** The `node:net` wire's streams and listeners. */
-export const nodeNetWire: Pick<Wire, "connect" | "listen"> = {
+export const nodeNetWire: Pick<Wire, "connect" | "listen" | "portUses" | "privilege"> = {
   connect(request: ConnectRequest): WireStream {
     const to = request.to;
     const from = request.from;
@@ -219,4 +221,7 @@ export const nodeNetWire: Pick<Wire, "connect" | "listen"> = {
   listen(request: ListenRequest, sink: ListenerSink): WireListener {
     return new NodeListener(request, sink);
   },
+  // Node sets SO_REUSEADDR on every listener: the kernel's table shows what Python's bind() would meet.
+  portUses: procPortUses,
+  privilege: processPrivilege,
 };

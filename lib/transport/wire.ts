@@ -24,6 +24,7 @@ import { MemoryWire } from "./memory/network.ts";
 import { nodeDatagram } from "./node-dgram.ts";
 import { nodeNetWire } from "./node-net.ts";
 
+export type { BindPrivilege, PortUse } from "../kernel/bind-rules.ts";
 export type {
   ConnectRequest,
   DatagramSink,
@@ -51,8 +52,7 @@ const localUnixDatagrams = new MemoryWire();
  * network local to the process.
  */
 export const nodeWire: Wire = {
-  connect: (request) => nodeNetWire.connect(request),
-  listen: (request, sink) => nodeNetWire.listen(request, sink),
+  ...nodeNetWire,
   datagram: (kind) => (kind === "unix" ? localUnixDatagrams.datagram("unix") : nodeDatagram(kind)),
   datagramPair: () => localUnixDatagrams.datagramPair(),
 };

@@ -19,6 +19,7 @@ import {
   herror,
 } from "../../lib/python/errors.ts";
 import { repr } from "../../lib/python/repr.ts";
+import { int } from "../../lib/python/int-enum.ts";
 import * as socket from "../../lib/python/socket.ts";
 import {
   HOST,
@@ -73,12 +74,13 @@ for (const wire of WIRES) {
     });
 
     it("GeneralModuleTests.testCrucialConstants (partly: the constants we have)", () => {
-      // CPython only reads the names; we also pin Linux's values. SOCK_RAW, SOCK_RDM and SOCK_SEQPACKET are not
-      // emulated (see the README row).
-      expect(socket.AF_INET).toBe(2);
-      expect(socket.AF_INET6).toBe(10); // `if socket.has_ipv6`
-      expect(socket.SOCK_STREAM).toBe(1);
-      expect(socket.SOCK_DGRAM).toBe(2);
+      // CPython only reads the names; we also pin Linux's values (the AF_ and SOCK_ names are IntEnum members,
+      // Number objects: Number() gives the int). SOCK_DGRAM makes UDP and Unix datagram sockets;
+      // SOCK_RAW exists for getaddrinfo(); SOCK_RDM and SOCK_SEQPACKET are not emulated (see the README row).
+      expect(int(socket.AF_INET)).toBe(2);
+      expect(int(socket.AF_INET6)).toBe(10); // `if socket.has_ipv6`
+      expect(int(socket.SOCK_STREAM)).toBe(1);
+      expect([int(socket.SOCK_DGRAM), int(socket.SOCK_RAW)]).toEqual([2, 3]);
       expect(socket.SOL_SOCKET).toBe(1);
       expect(socket.SO_REUSEADDR).toBe(2);
     });

@@ -19,6 +19,8 @@ import type {
 } from "../interface.ts";
 import { MemoryDatagram } from "./datagram.ts";
 import { Delay, DeliveryPath, Duplicate, Loss, Random, Reorder, type Packet } from "./delivery.ts";
+import type { BindPrivilege, PortUse } from "../../kernel/bind-rules.ts";
+import { TimeWaitTable } from "../../kernel/time-wait.ts";
 import { MemoryListener } from "./listener.ts";
 import { MemoryPipe } from "./pipe.ts";
 import { MemoryStream } from "./stream.ts";
@@ -38,6 +40,12 @@ export interface MemoryNetworkOptions {
   readonly ephemeralPorts?: readonly [first: number, last: number];
   /** The seed of the datagram delivery layers' random choices (`loss`, `duplicate`, `reorder`; default 1). */
   readonly seed?: number;
+  /** Seconds an address stays in TIME_WAIT after its connection closed first (default 60, Linux's). */
+  readonly timeWait?: number;
+  /** Run as an administrator (root): ports below the unprivileged start can be bound (default `false`). */
+  readonly administrator?: boolean;
+  /** Linux's `net.ipv4.ip_unprivileged_port_start` on this network (default 1024). */
+  readonly unprivilegedPortStart?: number;
 }
 
 /** Where a connection is going: a listener's key, and the addresses both ends will show. */
@@ -77,6 +85,10 @@ export class MemoryWire implements Wire {
   /** Events for the next step: connections to make, streams to close, errors to report. */
   private tasks: (() => void)[] = [];
   private immediate: NodeJS.Immediate | null = null;
+  /** The network's clock, in seconds: moved only by {@link advance}. */
+  private clock = 0;
+  private readonly timeWaits: TimeWaitTable;
+  private readonly rights: BindPrivilege;
   private readonly onImmediate = (): void => {
     this.immediate = null;
     this.step();
@@ -88,6 +100,11 @@ export class MemoryWire implements Wire {
     [this.firstPort, this.lastPort] = options.ephemeralPorts ?? EPHEMERAL_PORTS;
     this.nextPort = this.firstPort;
     this.seed = options.seed ?? 1;
+    this.timeWaits = new TimeWaitTable(options.timeWait);
+    this.rights = {
+      administrator: options.administrator ?? false,
+      unprivilegedPortStart: options.unprivilegedPortStart ?? 1024,
+    };
   }
 
   // Wire
@@ -141,6 +158,26 @@ export class MemoryWire implements Wire {
     return [a, b];
   }
 
+  /** @internal The listeners and TIME_WAIT addresses of `port`, for `bind()` (see the module rules). */
+  portUses(port: number): PortUse[] {
+    const uses: PortUse[] = this.timeWaits.uses(port, this.clock);
+    for (const key of this.listeners.keys()) {
+      const [host, p] = splitKey(key);
+      if (p === port) uses.push({ host, port, state: "listening", reuseaddr: null });
+    }
+    return uses;
+  }
+
+  /** @internal Who binds on this network (see {@link MemoryNetworkOptions.administrator}). */
+  privilege(): BindPrivilege {
+    return this.rights;
+  }
+
+  /** @internal A connection on `host`:`port` closed first: the address is in TIME_WAIT from now. */
+  enterTimeWait(host: string, port: number): void {
+    this.timeWaits.enter(host, port, this.clock);
+  }
+
   // The test's controls
 
   /** Drop each datagram with probability `p` from now on (a layer after those already added). */
@@ -176,6 +213,21 @@ export class MemoryWire implements Wire {
   /** A generator for the next layer: the network's seed, told apart by the layer's place. */
   private random(): Random {
     return new Random(this.seed + 7919 * this.layers++);
+  }
+
+  /** The network's clock, in seconds since it was made (TIME_WAIT runs on it). */
+  get now(): number {
+    return this.clock;
+  }
+
+  /** How many addresses are in TIME_WAIT now. */
+  get timeWaitCount(): number {
+    return this.timeWaits.count(this.clock);
+  }
+
+  /** Move the network's clock `seconds` on: TIME_WAIT ends for the addresses whose time has come. */
+  advance(seconds: number): void {
+    this.clock += seconds;
   }
 
   /**

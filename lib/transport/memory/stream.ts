@@ -82,6 +82,7 @@ export class MemoryStream implements WireStream {
 
   end(): void {
     if (!this.out.ending) {
+      this.closingFirst();
       this.out.ending = true;
       this.network.activate(this.out);
     }
@@ -114,6 +115,7 @@ export class MemoryStream implements WireStream {
     this.markDestroyed();
     this.out.drop();
     if (!this.out.ending) {
+      this.closingFirst();
       this.out.ending = true;
       this.network.activate(this.out);
     }
@@ -175,6 +177,12 @@ export class MemoryStream implements WireStream {
     this.destroyed = true;
     if (this.ephemeralPort !== null) this.network.releasePort(this.ephemeralPort);
     this.ephemeralPort = null;
+  }
+
+  /** This end closes its side first (the peer has not): a connection's address goes to TIME_WAIT. */
+  private closingFirst(): void {
+    if (this.in.ending || this.localEnd === null || this.remoteEnd === null) return;
+    this.network.enterTimeWait(this.localEnd.host, this.localEnd.port);
   }
 
   /** End of stream was delivered on what this end sent. */

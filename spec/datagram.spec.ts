@@ -15,7 +15,14 @@ import {
   PermissionError,
 } from "../lib/python/errors.ts";
 import { repr } from "../lib/python/repr.ts";
-import { DefaultSelector, EVENT_READ, EVENT_WRITE } from "../lib/python/selectors.ts";
+import {
+  DefaultSelector,
+  EVENT_READ,
+  EVENT_WRITE,
+  EpollSelector,
+  PollSelector,
+  SelectSelector,
+} from "../lib/python/selectors.ts";
 import * as socket from "../lib/python/socket.ts";
 import {
   HOST,
@@ -231,4 +238,19 @@ describe("datagram sockets", () => {
     expect(a.getpeername()).toBe("");
     expect(repr(a)).toMatch(/^<socket\.socket fd=\d+, family=1, type=2, proto=0>$/);
   });
+
+  for (const Selector of [SelectSelector, PollSelector, EpollSelector]) {
+    it(`${Selector.name}: writable when fresh, readable once a datagram is queued, not once it is read`, async () => {
+      const [serv, address] = bound();
+      const nb = serv.setblocking(false);
+      using sel = new Selector();
+      sel.register(nb, EVENT_READ | EVENT_WRITE);
+      expect((await sel.select(0)).map(([, mask]) => mask)).toEqual([EVENT_WRITE]);
+      await udp().sendto(Buffer.from("x"), address);
+      await readable(nb); // the datagram has arrived
+      expect((await sel.select(0)).map(([, mask]) => mask)).toEqual([EVENT_READ | EVENT_WRITE]);
+      expect(repr(nb.recv(10))).toBe("b'x'");
+      expect((await sel.select(0)).map(([, mask]) => mask)).toEqual([EVENT_WRITE]);
+    });
+  }
 });

@@ -10,6 +10,7 @@ export * as constants from "./constants.ts";
 export * as errno from "./errno.ts";
 export * as socket from "./socket.ts";
 export * as streamSocket from "./stream-socket.ts";
+export * as datagramSocket from "./datagram-socket.ts";
 export * as receiveQueue from "./receive-queue.ts";
 export * as sendQueue from "./send-queue.ts";
 export * as bindRules from "./bind-rules.ts";

@@ -23,6 +23,11 @@
  * - **Faults.** {@link MemoryPipe.hold} keeps a direction's bytes in flight until {@link MemoryPipe.release};
  *   {@link MemoryNetwork.reset} breaks a connection (both ends: `ConnectionResetError`);
  *   {@link MemoryNetwork.refuse} makes an address refuse connections even while something listens there.
+ * - **Datagrams.** `SOCK_DGRAM` sockets bind at once (loopback, the wildcards, Unix paths; UDP ports apart from
+ *   TCP's). A datagram sent goes out at the next step, whole, through the delivery layers the test added, in
+ *   order: {@link MemoryNetwork.loss}, {@link MemoryNetwork.duplicate}, {@link MemoryNetwork.reorder},
+ *   {@link MemoryNetwork.delay} (`memory/delivery.ts`), each seeded by `{ seed }`, so a run repeats exactly. A datagram to an address where
+ *   nothing is bound is dropped; a connected sender hears `ConnectionRefusedError` (111), as from Linux's ICMP.
  * - **Close.** As on the kernel: `close()` with unread data resets the peer (TCP); otherwise the peer reads what
  *   was sent, then end of stream. Bytes that reach a closed socket reset their sender.
  * - **Restarts and privileges.** The end that closes a connection first stays in TIME-WAIT for `timeWait` seconds

@@ -13,9 +13,12 @@ import type {
   ListenerSink,
   StreamSink,
   Wire,
+  WireDatagram,
   WireListener,
   WireStream,
 } from "../interface.ts";
+import { MemoryDatagram } from "./datagram.ts";
+import { Delay, DeliveryPath, Duplicate, Loss, Random, Reorder, type Packet } from "./delivery.ts";
 import type { BindPrivilege, PortUse } from "../../kernel/bind-rules.ts";
 import { NetworkClock } from "./clock.ts";
 import { asKernelSocket } from "./kernel-view.ts";
@@ -24,7 +27,7 @@ import { MemoryPipe } from "./pipe.ts";
 import { MemoryStream } from "./stream.ts";
 import { TcpStates, type TcpEndpoint } from "./tcp-state.ts";
 
-const { EADDRINUSE, EADDRNOTAVAIL, ECONNREFUSED, ECONNRESET } = constants.errno;
+const { EADDRINUSE, EADDRNOTAVAIL, ECONNREFUSED, ECONNRESET, EINVAL } = constants.errno;
 
 /** Options of a memory network. */
 export interface MemoryNetworkOptions {
@@ -37,6 +40,8 @@ export interface MemoryNetworkOptions {
    * socket is closed (Linux's `ip_local_port_range`; default 32768–60999).
    */
   readonly ephemeralPorts?: readonly [first: number, last: number];
+  /** The seed of the datagram delivery layers' random choices (`loss`, `duplicate`, `reorder`; default 1). */
+  readonly seed?: number;
   /**
    * Seconds the end that closed a connection first stays in TIME-WAIT, on the network's clock (default 60,
    * Linux's).
@@ -71,8 +76,17 @@ export class MemoryWire implements Wire {
   private readonly firstPort: number;
   private readonly lastPort: number;
   private nextPort: number;
+  /** Bound datagram endpoints by address key. */
+  private readonly datagrams = new Map<string, MemoryDatagram>();
+  private readonly usedUdpPorts = new Set<number>();
+  /** Datagrams sent since the last step. */
+  private outbox: Packet[] = [];
+  /** The datagrams' delivery layers (`loss`, `duplicate`, `reorder`, `delay`). */
+  private readonly path = new DeliveryPath();
+  private readonly seed: number;
+  private layers = 0;
   /** Each kernel socket's connection on this network, for the test's controls. */
-  private readonly streams = new WeakMap<StreamSink, MemoryStream>();
+  private readonly streams = new WeakMap<object, MemoryStream>();
   /** Directions with something to deliver, in the order they first had. */
   private readonly active = new Set<MemoryPipe>();
   /** Events for the next step: connections to make, streams to close, errors to report. */
@@ -99,6 +113,7 @@ export class MemoryWire implements Wire {
     this.clock = new NetworkClock(!this.auto, options.stepSeconds);
     this.tcp = new TcpStates(this.clock, roomOf);
     if (options.timeWait !== undefined) this.tcp.timeWaitSeconds = options.timeWait;
+    this.seed = options.seed ?? 1;
     this.rights = {
       administrator: options.administrator ?? false,
       unprivilegedPortStart: options.unprivilegedPortStart ?? 1024,
@@ -121,7 +136,7 @@ export class MemoryWire implements Wire {
       if (from?.kind === "inet" && from.port !== 0) {
         stream.localEnd = { host: local, port: from.port };
       } else {
-        const port = this.ephemeralPort();
+        const port = this.ephemeralPort(this.usedPorts);
         if (port === null) {
           // Linux's connect() when the range is used up.
           stream.fail(EADDRNOTAVAIL);
@@ -149,6 +164,20 @@ export class MemoryWire implements Wire {
     return new MemoryListener(this, request, sink);
   }
 
+  /** @internal A new datagram endpoint on this network. */
+  datagram(kind: 4 | 6 | "unix"): WireDatagram {
+    return new MemoryDatagram(this, kind);
+  }
+
+  /** @internal Two unnamed Unix datagram endpoints, each the other's peer. */
+  datagramPair(): [WireDatagram, WireDatagram] {
+    const a = new MemoryDatagram(this, "unix");
+    const b = new MemoryDatagram(this, "unix");
+    a.pairedWith = b;
+    b.pairedWith = a;
+    return [a, b];
+  }
+
   /** @internal The listeners and TIME_WAIT addresses of `port`, for `bind()` (see the module rules). */
   portUses(port: number): PortUse[] {
     const uses: PortUse[] = this.tcp.timeWait(port).map((end) => ({
@@ -170,6 +199,41 @@ export class MemoryWire implements Wire {
   }
 
   // The test's controls
+
+  /** Drop each datagram with probability `p` from now on (a layer after those already added). */
+  loss(p: number): this {
+    this.path.use(new Loss(p, this.random()));
+    return this;
+  }
+
+  /** Deliver each datagram, and with probability `p` a copy of it too. */
+  duplicate(p: number): this {
+    this.path.use(new Duplicate(p, this.random()));
+    return this;
+  }
+
+  /** Hold up to `window` datagrams and deliver them in a shuffled order. */
+  reorder(window: number): this {
+    this.path.use(new Reorder(window, this.random()));
+    return this;
+  }
+
+  /** Deliver each datagram `steps` steps after it was sent. */
+  delay(steps: number): this {
+    this.path.use(new Delay(steps));
+    return this;
+  }
+
+  /** Remove the datagram layers: every datagram is delivered, once, in order, at the next step. */
+  clearFaults(): this {
+    this.path.clear();
+    return this;
+  }
+
+  /** A generator for the next layer: the network's seed, told apart by the layer's place. */
+  private random(): Random {
+    return new Random(this.seed + 7919 * this.layers++);
+  }
 
   /** The network's clock, in seconds since it was made (TIME-WAIT runs on it; see `clock.ts`). */
   get now(): number {
@@ -193,7 +257,7 @@ export class MemoryWire implements Wire {
    * The connection of a kernel socket on this network, if it has one.
    * @internal
    */
-  streamOf(sink: StreamSink): MemoryStream | undefined {
+  streamOf(sink: object): MemoryStream | undefined {
     return this.streams.get(sink);
   }
 
@@ -240,6 +304,10 @@ export class MemoryWire implements Wire {
       worked = true;
       if (pipe.deliverable()) this.active.add(pipe);
     }
+    if (this.outbox.length > 0 || this.path.held > 0) {
+      this.stepDatagrams();
+      worked = true;
+    }
     this.schedule();
     return worked;
   }
@@ -255,6 +323,91 @@ export class MemoryWire implements Wire {
   }
 
   // Inside the network
+
+  /** @internal Reserve a datagram endpoint's address: 0, or the errno. */
+  bindDatagram(endpoint: MemoryDatagram, at: Endpoint): number {
+    if (endpoint.key !== null) return EINVAL;
+    if (at.kind === "unix") {
+      const key = `udp-unix:${at.path}`;
+      if (this.datagrams.has(key)) return EADDRINUSE;
+      this.datagrams.set(key, endpoint);
+      endpoint.key = key;
+      endpoint.localEnd = at;
+      return 0;
+    }
+    const host = at.host === "localhost" ? (endpoint.kind === 6 ? "::1" : "127.0.0.1") : at.host;
+    if (!isWildcard(host) && !isLoopback(host)) return EADDRNOTAVAIL;
+    let port = at.port;
+    if (port === 0) {
+      const free = this.ephemeralPort(this.usedUdpPorts);
+      if (free === null) return EADDRINUSE;
+      port = free;
+    } else if (this.udpPortTaken(host, port)) return EADDRINUSE;
+    const key = `udp:${inetKey(host, port)}`;
+    this.datagrams.set(key, endpoint);
+    this.usedUdpPorts.add(port);
+    endpoint.key = key;
+    endpoint.localEnd = { kind: "inet", host, port };
+    return 0;
+  }
+
+  /** @internal Free a datagram endpoint's address. */
+  unbindDatagram(endpoint: MemoryDatagram): void {
+    const key = endpoint.key;
+    if (key === null) return;
+    this.datagrams.delete(key);
+    if (endpoint.localEnd?.kind === "inet") this.usedUdpPorts.delete(endpoint.localEnd.port);
+    endpoint.key = null;
+  }
+
+  /** @internal Queue a datagram for the next step (`to` null: a socketpair's other end). */
+  sendDatagram(sender: MemoryDatagram, data: Buffer, to: Endpoint | null): void {
+    const from = sourceOf(sender, to);
+    this.outbox.push({ data, from, to: to ?? { kind: "unix", path: "" }, sender });
+    if (this.auto && this.immediate === null) this.immediate = setImmediate(this.onImmediate);
+  }
+
+  private udpPortTaken(host: string, port: number): boolean {
+    for (const key of this.datagrams.keys()) {
+      if (!key.startsWith("udp:")) continue;
+      const [otherHost, otherPort] = splitKey(key.slice(4));
+      if (otherPort !== port) continue;
+      if (otherHost === host || isWildcard(host) || isWildcard(otherHost)) return true;
+    }
+    return false;
+  }
+
+  /** One step of the datagrams: they leave their senders, go through the layers, and what arrives is delivered. */
+  private stepDatagrams(): void {
+    const sent = this.outbox;
+    this.outbox = [];
+    for (const packet of sent) {
+      const sender = packet.sender;
+      sender.inFlight -= packet.data.length;
+      sender.sink.written();
+    }
+    for (const packet of this.path.step(sent)) this.arrive(packet);
+  }
+
+  /** Hand `packet` to the endpoint at its address; a connected sender whose peer is not there hears 111. */
+  private arrive(packet: Packet): void {
+    const sender = packet.sender;
+    const receiver = sender.pairedWith ?? this.datagramAt(packet.to, sender.kind);
+    if (receiver !== undefined && !receiver.closed) {
+      receiver.sink.datagram(packet.data, packet.from);
+      return;
+    }
+    // ICMP port unreachable: reported to a connected socket only (the kernel ignores it otherwise).
+    if (!sender.closed) sender.sink.error(ECONNREFUSED);
+  }
+
+  private datagramAt(to: Endpoint, kind: 4 | 6 | "unix"): MemoryDatagram | undefined {
+    if (to.kind === "unix") return this.datagrams.get(`udp-unix:${to.path}`);
+    const host = to.host === "localhost" ? (kind === 6 ? "::1" : "127.0.0.1") : to.host;
+    const exact = this.datagrams.get(`udp:${inetKey(host, to.port)}`);
+    if (exact !== undefined || !(isLoopback(host) || isWildcard(host))) return exact;
+    return this.datagrams.get(`udp:${inetKey(kind === 6 ? "::" : "0.0.0.0", to.port)}`);
+  }
 
   /** @internal `stream` reports to `sink` from now on. */
   attached(sink: StreamSink, stream: MemoryStream): void {
@@ -287,7 +440,7 @@ export class MemoryWire implements Wire {
     if (!isWildcard(host) && !isLoopback(host)) return EADDRNOTAVAIL;
     let port = at.port;
     if (port === 0) {
-      const free = this.ephemeralPort();
+      const free = this.ephemeralPort(this.usedPorts);
       // Linux's listen() when no port is left to bind to.
       if (free === null) return EADDRINUSE;
       port = free;
@@ -323,13 +476,13 @@ export class MemoryWire implements Wire {
     return false;
   }
 
-  /** The next free port of the range, or `null` when all are taken. */
-  private ephemeralPort(): number | null {
+  /** The next port of the range free in `used` (TCP's or UDP's), taken; `null` when all are taken. */
+  private ephemeralPort(used: Set<number>): number | null {
     for (let tries = 0; tries <= this.lastPort - this.firstPort; tries++) {
       const port = this.nextPort;
       this.nextPort = port === this.lastPort ? this.firstPort : port + 1;
-      if (!this.usedPorts.has(port)) {
-        this.usedPorts.add(port);
+      if (!used.has(port)) {
+        used.add(port);
         return port;
       }
     }
@@ -412,7 +565,14 @@ export class MemoryWire implements Wire {
 
   private schedule(): void {
     if (!this.auto || this.immediate !== null) return;
-    if (this.tasks.length === 0 && this.active.size === 0) return;
+    if (
+      this.tasks.length === 0 &&
+      this.active.size === 0 &&
+      this.outbox.length === 0 &&
+      this.path.held === 0
+    ) {
+      return;
+    }
     this.immediate = setImmediate(this.onImmediate);
   }
 }
@@ -430,6 +590,16 @@ function roomOf(end: TcpEndpoint): number {
   if (stream.in.isHeld || (stream.paused && !stream.destroyed)) return 0;
   const sock = stream.destroyed ? undefined : asKernelSocket(stream.sink);
   return sock === undefined ? DEFAULT_ROOM : Math.max(0, sock.rcvbuf - sock.buffered);
+}
+
+/** The address a datagram from `sender` shows: its bound address, with a wildcard host made the loopback. */
+function sourceOf(sender: MemoryDatagram, to: Endpoint | null): Endpoint {
+  const local = sender.localEnd;
+  if (local === null || sender.pairedWith !== null) return { kind: "unix", path: "" };
+  if (local.kind === "unix" || !isWildcard(local.host)) return local;
+  const loopback = sender.kind === 6 ? "::1" : "127.0.0.1";
+  const host = to?.kind === "inet" && isLoopback(to.host) ? to.host : loopback;
+  return { kind: "inet", host, port: local.port };
 }
 
 function unixKey(path: string): string {

@@ -328,6 +328,37 @@ describeNeeding("tshark", "captures read back with tshark", () => {
   );
 
   it(
+    "the memory network's UDP datagrams are captured as they arrive",
+    () => {
+      const net = new MemoryNetwork({ auto: false });
+      const path = file("udp-sockets.pcap");
+      const capture = net.capture(path);
+      const u = net.socket(socket.AF_INET, socket.SOCK_DGRAM);
+      u.bind(["127.0.0.1", 9999]);
+      const v = net.socket(socket.AF_INET, socket.SOCK_DGRAM).setblocking(false);
+      v.sendto(Buffer.from("ping"), ["127.0.0.1", 9999]);
+      v.sendto(Buffer.from("lost"), ["127.0.0.1", 9998]); // nobody there: not delivered, still on the wire
+      net.settle();
+      capture.close();
+      const [, port] = v.getsockname();
+      expect(
+        fields(
+          path,
+          ["udp.srcport", "udp.dstport", "data.data", "udp.checksum.status"],
+          undefined,
+          ["-o", "udp.check_checksum:TRUE"],
+        ),
+      ).toEqual([
+        [String(port), "9999", Buffer.from("ping").toString("hex"), "1"],
+        [String(port), "9998", Buffer.from("lost").toString("hex"), "1"],
+      ]);
+      u.close();
+      v.close();
+    },
+    TSHARK_TIMEOUT,
+  );
+
+  it(
     "the dissector notes a malformed frame (expert info, group Malformed) and decodes the good one before it",
     async () => {
       const net = new MemoryNetwork({ auto: false });

@@ -499,6 +499,43 @@ describe("datagram sockets in the table (the rows a UDP wire hands it)", () => {
   });
 });
 
+describe("the memory network's datagram sockets in its table", () => {
+  it("a bound socket is UNCONN with its unread bytes; a connected one ESTAB from the address it sends from", () => {
+    const net = network({ auto: false });
+    const u = net.socket(socket.AF_INET, socket.SOCK_DGRAM);
+    u.bind(["127.0.0.1", 9999]);
+    const v = net.socket(socket.AF_INET, socket.SOCK_DGRAM).setblocking(false);
+    v.connect(["127.0.0.1", 9999]);
+    v.send(Buffer.from("hello"));
+    net.settle();
+    const [, port] = v.getsockname();
+    expect(net.sockets()).toEqual([
+      {
+        netid: "udp",
+        state: "UNCONN",
+        recvQ: 5,
+        sendQ: 0,
+        local: "127.0.0.1:9999",
+        peer: "0.0.0.0:*",
+        fd: u.fileno(),
+      },
+      {
+        netid: "udp",
+        state: "ESTAB",
+        recvQ: 0,
+        sendQ: 0,
+        local: `127.0.0.1:${String(port)}`,
+        peer: "127.0.0.1:9999",
+        fd: v.fileno(),
+      },
+    ]);
+    expect(net.ss()).not.toContain("udp");
+    u.close();
+    v.close();
+    expect(net.sockets()).toEqual([]);
+  });
+});
+
 describe("docs/GUIDE.md's ss outputs", () => {
   it("are what network.ss() prints at each stage of the echo exchange", async () => {
     const guide = readFileSync(new URL("../docs/GUIDE.md", import.meta.url), "utf8");

@@ -62,6 +62,7 @@ import type { MemoryPipe } from "./memory/pipe.ts";
 import {
   formatSs,
   socketRows,
+  type DatagramInfo,
   type ListenerInfo,
   type SocketRow,
   type SsOptions,
@@ -69,6 +70,7 @@ import {
 import { MemoryStream } from "./memory/stream.ts";
 import type { EndAddress, SegmentTap, TcpEndpoint } from "./memory/tcp-state.ts";
 import { setDefaultWire, type Wire } from "./wire.ts";
+import type { Endpoint } from "./interface.ts";
 
 export type { MemoryNetworkOptions } from "./memory/network.ts";
 export { MemoryPipe } from "./memory/pipe.ts";
@@ -191,7 +193,16 @@ export class MemoryNetwork extends MemoryWire implements Disposable {
         sock: end.orphan || stream === null ? undefined : asKernelSocket(stream.sink),
       };
     });
-    return socketRows(listeners, ends);
+    const datagrams: DatagramInfo[] = [...this.datagrams.values()].map((endpoint, id) => ({
+      netid: endpoint.kind === "unix" ? "u_dgr" : "udp",
+      local: datagramLocal(endpoint.localEnd, endpoint.peer),
+      peer: endAddress(endpoint.peer),
+      recvQ: asKernelSocket(endpoint.sink)?.buffered ?? 0,
+      sendQ: endpoint.inFlight,
+      fd: fdOf(endpoint.sink),
+      id,
+    }));
+    return socketRows(listeners, ends, datagrams);
   }
 
   /**
@@ -249,4 +260,28 @@ export class MemoryNetwork extends MemoryWire implements Disposable {
     }
     return stream;
   }
+}
+
+/** An endpoint as the socket table shows it: host and port, or a path and port 0. */
+function endAddress(endpoint: Endpoint | null): EndAddress | null {
+  if (endpoint === null) return null;
+  return endpoint.kind === "unix"
+    ? { host: endpoint.path, port: 0 }
+    : { host: endpoint.host, port: endpoint.port };
+}
+
+/** The fd of the kernel socket behind `sink`, or `null`. */
+function fdOf(sink: unknown): number | null {
+  const sock = asKernelSocket(sink);
+  return sock !== undefined && sock.fd >= 0 ? sock.fd : null;
+}
+
+/**
+ * A datagram socket's local address as `ss` shows it: a connected socket bound to the wildcard shows the address
+ * its connect() chose, as Linux does (here the peer's, every address being loopback).
+ */
+function datagramLocal(local: Endpoint | null, peer: Endpoint | null): EndAddress | null {
+  if (local?.kind !== "inet" || peer?.kind !== "inet") return endAddress(local);
+  const wildcard = local.host === "0.0.0.0" || local.host === "::";
+  return { host: wildcard ? peer.host : local.host, port: local.port };
 }

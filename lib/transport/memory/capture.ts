@@ -16,6 +16,7 @@
  * @module
  */
 import { closeSync, openSync, writeSync } from "node:fs";
+import * as net from "node:net";
 
 import { addressBytes, pcapFileHeader, pcapRecordHeader, tcpPacket, udpPacket } from "./pcap.ts";
 import { SYN, WINDOW_SHIFT, type EndAddress, type Segment, type SegmentTap } from "./tcp-state.ts";
@@ -121,9 +122,10 @@ export class Capture implements SegmentTap, Disposable {
   private address(host: string): Buffer {
     let bytes = this.addresses.get(host);
     if (bytes === undefined) {
-      // A wildcard or `localhost` as a destination reaches loopback: show the address it stands for.
+      // A wildcard or a name (`localhost`) as a destination reaches loopback (every address here is loopback):
+      // show the address it stands for.
       const ip =
-        host === "0.0.0.0" || host === "localhost" ? "127.0.0.1" : host === "::" ? "::1" : host;
+        host === "::" ? "::1" : net.isIP(host) === 0 || host === "0.0.0.0" ? "127.0.0.1" : host;
       bytes = addressBytes(ip);
       this.addresses.set(host, bytes);
     }

@@ -76,8 +76,8 @@ export class MemoryWire implements Wire {
   private readonly firstPort: number;
   private readonly lastPort: number;
   private nextPort: number;
-  /** Bound datagram endpoints by address key. */
-  private readonly datagrams = new Map<string, MemoryDatagram>();
+  /** @internal Bound datagram endpoints by address key (the socket table reads them). */
+  readonly datagrams = new Map<string, MemoryDatagram>();
   private readonly usedUdpPorts = new Set<number>();
   /** Datagrams sent since the last step. */
   private outbox: Packet[] = [];
@@ -392,6 +392,11 @@ export class MemoryWire implements Wire {
   /** Hand `packet` to the endpoint at its address; a connected sender whose peer is not there hears 111. */
   private arrive(packet: Packet): void {
     const sender = packet.sender;
+    const { from, to } = packet;
+    // A capture sees each datagram that arrives, as the wire carried it (one check when none is on).
+    if (this.tcp.tap !== null && from.kind === "inet" && to.kind === "inet") {
+      this.tcp.tap.datagram(from, to, packet.data, this.clock.stamp());
+    }
     const receiver = sender.pairedWith ?? this.datagramAt(packet.to, sender.kind);
     if (receiver !== undefined && !receiver.closed) {
       receiver.sink.datagram(packet.data, packet.from);

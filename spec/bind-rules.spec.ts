@@ -359,6 +359,21 @@ describe("privileged ports", () => {
     start.bind(["127.0.0.1", 80]);
   });
 
+  it("UDP too: Linux applies the rule to every protocol (python3 as nobody: PermissionError 13)", () => {
+    const udp = track(new MemoryNetwork().socket(socket.AF_INET, socket.SOCK_DGRAM));
+    const error = thrown(() => {
+      udp.bind(["127.0.0.1", 80]);
+    });
+    expect(repr(error)).toBe("PermissionError(13, 'Permission denied')");
+    udp.bind(["127.0.0.1", 1024]);
+    expect(udp.getsockname()).toEqual(["127.0.0.1", 1024]);
+    const admin = track(
+      new MemoryNetwork({ administrator: true }).socket(socket.AF_INET, socket.SOCK_DGRAM),
+    );
+    admin.bind(["127.0.0.1", 80]);
+    expect(admin.getsockname()).toEqual(["127.0.0.1", 80]);
+  });
+
   // CI runs as root: the program runs as `nobody`, as a learner's normal user would.
   const setpriv = spawnSync("setpriv", ["--version"]).status === 0;
   const asUser = ["--reuid=nobody", "--regid=nogroup", "--clear-groups"];

@@ -93,7 +93,7 @@ import {
   getOption,
   setOption,
 } from "./socket-options.ts";
-import { checkBind } from "./bind-check.ts";
+import { checkBind, checkPrivilegedPort } from "./bind-check.ts";
 import { createServerWith, type CreateServerOptions } from "./create-server.ts";
 import { AddressFamily, SocketKind } from "./socket-constants.ts";
 import { int } from "./int-enum.ts";
@@ -194,7 +194,8 @@ abstract class SocketBase implements Reprable, Disposable {
     const target = normalize(this.core.family, address, "bind");
     checkOpen(this.core);
     const core = this.core;
-    // Linux's TCP port rules (listeners, TIME_WAIT, privileged ports); UDP has a port space of its own.
+    // Linux's TCP port rules (listeners, TIME_WAIT, privileged ports); UDP has a port space of its own, where only
+    // the privileged-port rule is checked here.
     if (
       core instanceof StreamSocket &&
       target.kind === "inet" &&
@@ -202,6 +203,8 @@ abstract class SocketBase implements Reprable, Disposable {
       core.state === "fresh"
     ) {
       checkBind(core, target.host, target.port);
+    } else if (target.kind === "inet" && core.bound === null) {
+      checkPrivilegedPort(core.wire, target.port);
     }
     const code = this.core.bind(target);
     if (code !== 0) throw explained(code);

@@ -17,4 +17,3 @@ export * as bindRules from "./bind-rules.ts";
 export * as portTable from "./port-table.ts";
 export * as privilegedPorts from "./privileged-ports.ts";
 export * as procNet from "./proc-net.ts";
-export * as timeWait from "./time-wait.ts";

@@ -11,12 +11,17 @@ const INT_MAX = 0x7fffffff;
 /** Past the largest timeout Python takes, in nanoseconds (a signed 64-bit count). */
 const MAX_NANOSECONDS = 2 ** 63;
 
-/** Python's name of a value's type, as its messages show it: `int`, `float`, `str`, `tuple`, `NoneType`. */
-export function typeName(value: unknown): string {
+/**
+ * Python's name of a value's type, as its messages show it: `int`, `float`, `str`, `bool`, `bytes`, `NoneType`, and
+ * for an array `tuple` (an address) or, where the call takes a list, `list`.
+ */
+export function typeName(value: unknown, array: "tuple" | "list" = "tuple"): string {
   if (value === null || value === undefined) return "NoneType";
   if (typeof value === "number") return Number.isInteger(value) ? "int" : "float";
   if (typeof value === "string") return "str";
-  if (Array.isArray(value)) return "tuple";
+  if (typeof value === "boolean") return "bool";
+  if (value instanceof Uint8Array) return "bytes";
+  if (Array.isArray(value)) return array;
   return typeof value;
 }
 

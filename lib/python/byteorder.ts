@@ -6,14 +6,7 @@
  * @module
  */
 import { OverflowError } from "./errors.ts";
-
-function typeName(value: unknown): string {
-  if (typeof value === "number") return Number.isInteger(value) ? "int" : "float";
-  if (typeof value === "string") return "str";
-  if (value === null || value === undefined) return "NoneType";
-  if (value instanceof Uint8Array) return "bytes";
-  return typeof value;
-}
+import { typeName } from "./arguments.ts";
 
 const UINT32 = 2 ** 32;
 const UINT64 = 2n ** 64n;

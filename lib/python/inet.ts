@@ -6,17 +6,10 @@
  * @module
  */
 import { int } from "./int-enum.ts";
+import { typeName } from "./arguments.ts";
 import { OSError, ValueError, errno, fromErrno } from "./errors.ts";
 import { formatIPv6, parseDottedQuad, parseIPv6, parseInetAton } from "./ip-text.ts";
 import { AF_INET, AF_INET6 } from "./socket-constants.ts";
-
-function typeName(value: unknown): string {
-  if (typeof value === "number") return Number.isInteger(value) ? "int" : "float";
-  if (typeof value === "string") return "str";
-  if (value === null || value === undefined) return "NoneType";
-  if (value instanceof Uint8Array) return "bytes";
-  return typeof value;
-}
 
 function checkStr(value: unknown, fn: string): string {
   if (typeof value !== "string") {

@@ -20,6 +20,7 @@
  * @module
  */
 import { int } from "./int-enum.ts";
+import { typeName } from "./arguments.ts";
 import { lookup, lookupService } from "node:dns";
 import { hostname, networkInterfaces } from "node:os";
 
@@ -73,13 +74,6 @@ const TYPE_PROTO: readonly { type: number; proto: number; name: string | null }[
   { type: SOCK_DGRAM, proto: IPPROTO_UDP, name: "udp" },
   { type: SOCK_RAW, proto: 0, name: null },
 ];
-
-function typeName(value: unknown): string {
-  if (value === null || value === undefined) return "NoneType";
-  if (typeof value === "number") return Number.isInteger(value) ? "int" : "float";
-  if (typeof value === "string") return "str";
-  return typeof value;
-}
 
 function text(value: string | Uint8Array): string {
   return typeof value === "string" ? value : Buffer.from(value).toString("latin1");

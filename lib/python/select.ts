@@ -44,6 +44,7 @@
  * ```
  * @module
  */
+import { typeName } from "./arguments.ts";
 import { OSError, OverflowError, KeyError, ValueError, errno, fromErrno } from "./errors.ts";
 import {
   WRITABLE,
@@ -132,14 +133,6 @@ const INT_MAX = 0x7fffffff;
 const PYTIME_MAX_NS = 2 ** 63;
 
 /** Python's name of a value's type, for `TypeError` texts. */
-function typeName(value: unknown): string {
-  if (value === null || value === undefined) return "NoneType";
-  if (typeof value === "number") return Number.isInteger(value) ? "int" : "float";
-  if (typeof value === "string") return "str";
-  if (typeof value === "boolean") return "bool";
-  if (Array.isArray(value)) return "list";
-  return typeof value === "function" ? "function" : "object";
-}
 
 /**
  * Python's `PyObject_AsFileDescriptor`: the fd of an int or of an object with `fileno()`.
@@ -170,7 +163,7 @@ export function fdOf(fileobj: unknown): number {
 function integer(value: unknown): number {
   if (typeof value === "boolean") return Number(value);
   if (typeof value !== "number" || !Number.isInteger(value)) {
-    throw new TypeError(`'${typeName(value)}' object cannot be interpreted as an integer`);
+    throw new TypeError(`'${typeName(value, "list")}' object cannot be interpreted as an integer`);
   }
   return value;
 }

@@ -50,6 +50,16 @@ export interface StreamSink {
   written(): void;
 }
 
+/** A sink that drops everything: a stream's until the kernel attaches its own. */
+export const NO_SINK: StreamSink = {
+  connected: () => undefined,
+  data: () => undefined,
+  end: () => undefined,
+  error: () => undefined,
+  closed: () => undefined,
+  written: () => undefined,
+};
+
 /** What the kernel hears about one listener. Called by the wire; must not throw. */
 export interface ListenerSink {
   /** Listening has started. */

@@ -14,16 +14,17 @@
  */
 import * as net from "node:net";
 
-import type {
-  ConnectRequest,
-  Endpoint,
-  HostPort,
-  ListenRequest,
-  ListenerSink,
-  StreamSink,
-  Wire,
-  WireListener,
-  WireStream,
+import {
+  NO_SINK,
+  type ConnectRequest,
+  type Endpoint,
+  type HostPort,
+  type ListenRequest,
+  type ListenerSink,
+  type StreamSink,
+  type Wire,
+  type WireListener,
+  type WireStream,
 } from "./interface.ts";
 import { processPrivilege } from "../kernel/privileged-ports.ts";
 import { procPortUses } from "../kernel/proc-net.ts";
@@ -33,16 +34,6 @@ import { resolveHost } from "./resolve.ts";
 /** Where a `net.Socket` keeps its adapter, for the listeners every socket shares. */
 const adapter = Symbol("NodeStream");
 type Owned = net.Socket & { [adapter]: NodeStream };
-
-/** A sink that drops everything: a stream's until the kernel attaches its own. */
-const NO_SINK: StreamSink = {
-  connected: () => undefined,
-  data: () => undefined,
-  end: () => undefined,
-  error: () => undefined,
-  closed: () => undefined,
-  written: () => undefined,
-};
 
 /** A `net.Socket` driven by the kernel. */
 class NodeStream implements WireStream {

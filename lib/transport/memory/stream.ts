@@ -6,22 +6,12 @@
  */
 import { constants } from "node:os";
 
-import type { HostPort, StreamSink, WireStream } from "../interface.ts";
+import { NO_SINK, type HostPort, type StreamSink, type WireStream } from "../interface.ts";
 import type { MemoryWire } from "./network.ts";
 import type { MemoryPipe } from "./pipe.ts";
 import type { TcpEndpoint } from "./tcp-state.ts";
 
 const { EPIPE } = constants.errno;
-
-/** A sink that drops everything: a stream's until the kernel attaches its own. */
-const NO_SINK: StreamSink = {
-  connected: () => undefined,
-  data: () => undefined,
-  end: () => undefined,
-  error: () => undefined,
-  closed: () => undefined,
-  written: () => undefined,
-};
 
 /** @internal One end of an in-memory connection. */
 export class MemoryStream implements WireStream {

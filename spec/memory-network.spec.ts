@@ -3,7 +3,7 @@
  * (deliveries of at most N bytes, hold and release, reset, refuse, manual steps), Python's errors, and install().
  * The socket and selector contract tests also run on it (the vitest project "memory wire").
  */
-import { describe, expect, it, onTestFinished } from "vitest";
+import { describe, expect, it } from "vitest";
 
 import {
   BlockingIOError,
@@ -22,22 +22,7 @@ import { DefaultSelector, EVENT_READ, EVENT_WRITE } from "../lib/python/selector
 import * as socket from "../lib/python/socket.ts";
 import { waitUntilReady } from "../lib/testing/index.ts";
 import { expectOSError, recvExactly, rejection, thrown } from "./helpers/sockets.ts";
-
-/** A network for this test, uninstalled when it finishes. */
-function network(options: ConstructorParameters<typeof MemoryNetwork>[0] = {}): MemoryNetwork {
-  const net = new MemoryNetwork(options);
-  onTestFinished(() => {
-    net.uninstall();
-  });
-  return net;
-}
-
-function closing<T extends { close(): void }>(closable: T): T {
-  onTestFinished(() => {
-    closable.close();
-  });
-  return closable;
-}
+import { memoryNetwork as network, track as closing } from "./helpers/sockets.ts";
 
 /** A connected pair of blocking sockets on `net`: `[client, server]`. */
 async function pair(net: MemoryNetwork): Promise<[socket.BlockingSocket, socket.BlockingSocket]> {

@@ -7,7 +7,7 @@ import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 
-import { describe, expect, it, onTestFinished } from "vitest";
+import { describe, expect, it } from "vitest";
 
 import { flushQueued } from "../lib/kernel/fd.ts";
 import * as socket from "../lib/python/socket.ts";
@@ -15,6 +15,7 @@ import { MemoryNetwork } from "../lib/transport/memory-network.ts";
 import { formatSs, socketRows } from "../lib/transport/memory/socket-table.ts";
 import { describeNeeding } from "./helpers/needs-tool.ts";
 import { FIXTURES_DIR, pythonExecutable } from "./helpers/process.ts";
+import { memoryNetwork as network } from "./helpers/sockets.ts";
 
 /**
  * The calls, and the rows `ss -tan` showed after each on Linux 6.1 (Debian 12) for real loopback sockets:
@@ -138,15 +139,6 @@ const MEMORY_DIFFERENCES: Readonly<
     ["CLOSE-WAIT 1 0 127.0.0.1:L 127.0.0.1:B", "CLOSE-WAIT 0 0 127.0.0.1:L 127.0.0.1:B"],
   ],
 };
-
-/** A network for this test, uninstalled when it finishes. */
-function network(options: ConstructorParameters<typeof MemoryNetwork>[0] = {}): MemoryNetwork {
-  const net = new MemoryNetwork(options);
-  onTestFinished(() => {
-    net.uninstall();
-  });
-  return net;
-}
 
 /** Send what the sockets queued and run the network until nothing moves. */
 function settle(net: MemoryNetwork): void {

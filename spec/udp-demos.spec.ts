@@ -3,13 +3,14 @@
 // one process on the memory network, where the test decides what the network does to the datagrams.
 import { createSocket } from "node:dgram";
 
-import { describe, expect, it, onTestFinished } from "vitest";
+import { describe, expect, it } from "vitest";
 
 import { HOST } from "./helpers/ports.ts";
 import { hasPython, pythonPeer, tsDemo, type Program } from "./helpers/process.ts";
 import { TimeoutError } from "../lib/python/errors.ts";
 import * as socket from "../lib/python/socket.ts";
 import { MemoryNetwork } from "../lib/transport/memory-network.ts";
+import { memoryNetwork as network, track as closing } from "./helpers/sockets.ts";
 
 /** A UDP port free on loopback now (bound and let go). */
 async function freeUdpPort(): Promise<number> {
@@ -65,22 +66,6 @@ describe("udp-echo-server and udp-echo-client", () => {
     });
   }
 });
-
-/** A network for this test, with the sockets made on it closed when the test finishes. */
-function network(options: ConstructorParameters<typeof MemoryNetwork>[0] = {}): MemoryNetwork {
-  const net = new MemoryNetwork(options);
-  onTestFinished(() => {
-    net.uninstall();
-  });
-  return net;
-}
-
-function closing<T extends { close(): void }>(closable: T): T {
-  onTestFinished(() => {
-    closable.close();
-  });
-  return closable;
-}
 
 /**
  * The demos' exchange on `net`, in this process: a server answering each datagram where it came from, and a

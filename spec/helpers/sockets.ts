@@ -33,6 +33,7 @@ import {
   type FileLike,
 } from "../../lib/python/selectors.ts";
 import * as socket from "../../lib/python/socket.ts";
+import { MemoryNetwork } from "../../lib/transport/memory-network.ts";
 import { waitUntilReady } from "../../lib/testing/wait.ts";
 
 /** IPv4 loopback. */
@@ -52,6 +53,17 @@ export function track<T extends { close(): void }>(closable: T): T {
     closable.close();
   });
   return closable;
+}
+
+/** A memory network for the current test, uninstalled when it finishes. */
+export function memoryNetwork(
+  options: ConstructorParameters<typeof MemoryNetwork>[0] = {},
+): MemoryNetwork {
+  const net = new MemoryNetwork(options);
+  onTestFinished(() => {
+    net.uninstall();
+  });
+  return net;
 }
 
 /** A new socket (blocking, as Python makes it), closed when the test finishes. */

@@ -26,6 +26,7 @@ export default defineConfig({
           name: "memory wire",
           include: [
             "spec/socket.spec.ts",
+            "spec/datagram.spec.ts",
             "spec/selectors.spec.ts",
             "spec/timeouts.spec.ts",
             "spec/conformance/test_*.spec.ts",

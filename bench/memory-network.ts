@@ -4,11 +4,16 @@
  * (`lib/app/libserver.ts`, `lib/app/libclient.ts`), server and clients in this one process, `concurrency` connections at a
  * time. The same code runs twice per round, once on a `MemoryNetwork` and once on real loopback sockets; rounds
  * alternate (after a shorter warm-up run on each) and the figure is each wire's median. Every answer is checked.
+ * A third run per round is on a `MemoryNetwork` that captures every segment to a pcap file (`network.capture()`):
+ * the cost of capturing when on (when off it costs one check per segment).
  *
  * Usage: tsx bench/memory-network.ts [--exchanges 10000] [--concurrency 50] [--rounds 3]
- * Prints one line per run, then `RESULT memory_s=… loopback_s=… exchanges=…`.
+ * Prints one line per run, then `RESULT memory_s=… loopback_s=… capture_s=… capture_bytes=… exchanges=…`.
  * @module
  */
+import { mkdtempSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { isDeepStrictEqual, parseArgs } from "node:util";
 
 import * as libclient from "../lib/app/libclient.ts";
@@ -116,6 +121,9 @@ const memory: number[] = [];
 }
 await exchanges(Math.ceil(EXCHANGES / 10));
 const loopback: number[] = [];
+const captured: number[] = [];
+const captureDir = mkdtempSync(join(tmpdir(), "selectors-ts-bench-capture-"));
+let captureBytes = 0;
 for (let round = 1; round <= ROUNDS; round++) {
   {
     using _network = new MemoryNetwork().install();
@@ -130,7 +138,21 @@ for (let round = 1; round <= ROUNDS; round++) {
   console.log(
     `[loopback ${round}/${ROUNDS}] ${EXCHANGES} exchanges in ${s.toFixed(3)} s (${Math.round(EXCHANGES / s)}/s), CPU ${lastCpu.toFixed(3)} s`,
   );
+  {
+    using network = new MemoryNetwork().install();
+    const path = join(captureDir, `${round}.pcap`);
+    const capture = network.capture(path);
+    const c = await exchanges(EXCHANGES);
+    capture.close();
+    captured.push(c);
+    captureBytes = statSync(path).size;
+    rmSync(path);
+    console.log(
+      `[memory+capture ${round}/${ROUNDS}] ${EXCHANGES} exchanges in ${c.toFixed(3)} s (${Math.round(EXCHANGES / c)}/s), CPU ${lastCpu.toFixed(3)} s, ${capture.packets} packets, ${(captureBytes / 1e6).toFixed(1)} MB`,
+    );
+  }
 }
+rmSync(captureDir, { recursive: true, force: true });
 console.log(
-  `RESULT memory_s=${median(memory).toFixed(3)} loopback_s=${median(loopback).toFixed(3)} exchanges=${EXCHANGES}`,
+  `RESULT memory_s=${median(memory).toFixed(3)} loopback_s=${median(loopback).toFixed(3)} capture_s=${median(captured).toFixed(3)} capture_bytes=${captureBytes} exchanges=${EXCHANGES}`,
 );

@@ -901,6 +901,11 @@ if (memnet !== undefined) {
       `memory ${fmtFigure("memnet", memory)}, loopback ${fmtFigure("memnet", loopback)} (${fmtRatio(loopback / memory)} faster in memory); ` +
       `target < 1 s: ${memory < 1 ? "met" : "MISSED"}`,
   );
+  const capture = num(memnet, "capture_s");
+  console.log(
+    `the same in memory with a pcap capture on (network.capture()): ${fmtFigure("memnet", capture)} ` +
+      `(${fmtRatio(capture / memory)} the time without; ${(num(memnet, "capture_bytes") / 1e6).toFixed(1)} MB written)`,
+  );
 }
 const sat = extra["saturation"] as Record<"one" | "two", SaturationRun[]> | undefined;
 if (

@@ -1,6 +1,9 @@
 // demo.ts — the guided tour behind `npm run demo`: start the app-server on a free loopback port, send it the
 // course's requests with the app-client, show what each side printed, stop the server with Ctrl-C (SIGINT).
 // With --explore FILE, each program records its run and the tour writes them all as one page (explorer.ts).
+// With --capture FILE, the tour runs in this one process on an in-memory network (lib/learn/memory-tour.ts) and
+// writes every segment it carried as a pcap file, which tshark and Wireshark open (wireshark/selectors-ts.lua
+// decodes the course's frames in it).
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -8,6 +11,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 import { DEMO_FLAGS, demoArgs, exitWithUsage } from "../lib/learn/cli.ts";
+import { memoryTour, TOUR_ADDRESS } from "../lib/learn/memory-tour.ts";
 import {
   exploreRequest,
   isRecording,
@@ -32,10 +36,24 @@ const REQUESTS: readonly [action: string, value: string][] = [
 ];
 
 const { argv, values, usage } = demoArgs(
-  { explore: DEMO_FLAGS.explore, "explore-limit": DEMO_FLAGS["explore-limit"] },
-  { usage: "Usage: npm run demo [-- --explore FILE [--explore-limit N]]" },
+  {
+    explore: DEMO_FLAGS.explore,
+    "explore-limit": DEMO_FLAGS["explore-limit"],
+    capture: { type: "string" },
+  },
+  { usage: "Usage: npm run demo [-- --explore FILE [--explore-limit N] | --capture FILE]" },
 );
 if (argv.length !== 2) exitWithUsage(usage, "Error: the tour takes no arguments");
+if (values.capture !== undefined) {
+  if (values.explore !== undefined) {
+    exitWithUsage(
+      usage,
+      "Error: --capture runs the tour in one process; --explore records each program",
+    );
+  }
+  await captureTour(values.capture);
+  process.exit(0);
+}
 const asked = exploreRequest(values);
 const explore = typeof asked === "string" ? exitWithUsage(usage, asked) : asked;
 /** Where the programs write their recordings, with --explore. */
@@ -101,6 +119,37 @@ class Lines {
     this.shown = this.text.length;
     return out;
   }
+}
+
+/** The tour on a memory network, in this process, with its capture written to `file`. */
+async function captureTour(file: string): Promise<void> {
+  const [host, port] = TOUR_ADDRESS;
+  let server = "";
+  heading(`app-server ${host} ${port} (in this process, on a memory network)`);
+  const { network, packets } = await memoryTour({
+    requests: REQUESTS,
+    capture: file,
+    serverLog: (line) => {
+      if (line.startsWith("Listening on ")) console.log(indent(line));
+      else server += `${line}\n`;
+    },
+    clientLog: (line) => {
+      console.log(indent(line));
+    },
+    onRequest: (_index, action, value) => {
+      heading(`app-client ${host} ${port} ${action} ${value}`);
+    },
+    afterRequest: () => {
+      console.log("  server:");
+      console.log(indent(indent(server)));
+      server = "";
+    },
+  });
+  heading("ss -tan at the end (the server closed each connection first: TIME-WAIT)");
+  console.log(indent(network.ss()));
+  console.log(`\nCapture written to ${file} (${packets} packets). Read it with:`);
+  console.log(`  tshark -r ${file}`);
+  console.log(`  tshark -X lua_script:wireshark/selectors-ts.lua -r ${file} -Y course -V`);
 }
 
 function heading(title: string): void {

@@ -110,7 +110,11 @@ function memory(network: MemoryNetwork): Maker {
   return {
     name: "memory network",
     socket: () => track(network.socket()),
-    settled: () => Promise.resolve(),
+    // The network's next steps deliver the last FIN and its ACK (TIME-WAIT begins when the FIN arrives).
+    settled: () => {
+      network.settle();
+      return Promise.resolve();
+    },
   };
 }
 
@@ -284,6 +288,7 @@ describe("TIME_WAIT on the memory network's clock", () => {
     await c.recv(1);
     c.close();
     ls.close();
+    network.settle(); // the client's FIN arrives: the server's end goes to TIME-WAIT
   }
 
   it("lasts 60 s by default, then the port binds without SO_REUSEADDR", async () => {
@@ -334,6 +339,7 @@ describe("TIME_WAIT on the memory network's clock", () => {
     await a.recv(1);
     a.close();
     ls.close();
+    network.settle(); // the server's FIN arrives: the client's end goes to TIME-WAIT
     expect(network.timeWaitCount).toBe(1); // the client's port
     make.socket().bind(["127.0.0.1", 65432]);
   });
@@ -351,6 +357,21 @@ describe("privileged ports", () => {
     admin.bind(["127.0.0.1", 80]);
     const start = track(new MemoryNetwork({ unprivilegedPortStart: 80 }).socket());
     start.bind(["127.0.0.1", 80]);
+  });
+
+  it("UDP too: Linux applies the rule to every protocol (python3 as nobody: PermissionError 13)", () => {
+    const udp = track(new MemoryNetwork().socket(socket.AF_INET, socket.SOCK_DGRAM));
+    const error = thrown(() => {
+      udp.bind(["127.0.0.1", 80]);
+    });
+    expect(repr(error)).toBe("PermissionError(13, 'Permission denied')");
+    udp.bind(["127.0.0.1", 1024]);
+    expect(udp.getsockname()).toEqual(["127.0.0.1", 1024]);
+    const admin = track(
+      new MemoryNetwork({ administrator: true }).socket(socket.AF_INET, socket.SOCK_DGRAM),
+    );
+    admin.bind(["127.0.0.1", 80]);
+    expect(admin.getsockname()).toEqual(["127.0.0.1", 80]);
   });
 
   // CI runs as root: the program runs as `nobody`, as a learner's normal user would.

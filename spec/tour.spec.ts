@@ -53,3 +53,34 @@ describe("the guided demo (npm run demo)", () => {
     ]);
   }, 90_000);
 });
+
+describe("the guided demo with --capture FILE (npm run demo -- --capture FILE)", () => {
+  it("runs in one process on a memory network, shows ss -tan at the end and writes the capture", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "tour-"));
+    onTestFinished(() => {
+      rmSync(dir, { recursive: true, force: true });
+    });
+    const capture = join(dir, "tour.pcap");
+    const tour = tsDemo("demo", ["--capture", capture]);
+    const { code, stdout, stderr } = await tour.waitForExit(60_000);
+    expect(stderr).toBe("");
+    expect(code).toBe(0);
+    expect(stdout).toContain("Got result: Follow the white rabbit. \u{1f430}");
+    expect(stdout).toContain("Got response: b'First 10 bytes of request: findx'");
+    expect(stdout).toContain("  Listening on ('127.0.0.1', 65432)");
+    // The server closes each connection first: its five ends wait in TIME-WAIT.
+    expect(
+      stdout.match(/^ {2}TIME-WAIT 0 +0 +127\.0\.0\.1:65432 +127\.0\.0\.1:327\d\d *$/gm),
+    ).toHaveLength(5);
+    expect(stdout).toContain(`Capture written to ${capture} (55 packets).`);
+    const bytes = readFileSync(capture);
+    expect(bytes.readUInt32LE(0)).toBe(0xa1b2c3d4);
+  }, 90_000);
+
+  it("refuses --capture with --explore", async () => {
+    const tour = tsDemo("demo", ["--capture", "x.pcap", "--explore", "x.html"]);
+    const { code, stderr } = await tour.waitForExit(60_000);
+    expect(code).toBe(1);
+    expect(stderr).toContain("Error: --capture runs the tour in one process");
+  }, 90_000);
+});

@@ -12,6 +12,8 @@ export const EIO = 5;
 export const EBADF = 9;
 /** Resource temporarily unavailable: the call would block. */
 export const EAGAIN = 11;
+/** Permission denied: a broadcast without `SO_BROADCAST`. */
+export const EACCES = 13;
 /** Invalid argument. */
 export const EINVAL = 22;
 /** Broken pipe: writing was shut down, or the connection broke. */

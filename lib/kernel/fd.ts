@@ -113,6 +113,11 @@ export function ownerOfFd(fd: number): object | undefined {
   return table.get(fd);
 }
 
+/** The open fds and what holds each, lowest first (a socket table reads them, as `ss -p` reads /proc). */
+export function openFds(): [fd: number, owner: Selectable | object][] {
+  return [...table].sort((a, b) => a[0] - b[0]);
+}
+
 /** Give `fd` back; the next {@link allocateFd} may reuse it. */
 export function releaseFd(fd: number): void {
   if (!table.delete(fd)) return;

@@ -33,6 +33,14 @@ export abstract class KernelSocket implements Selectable {
   rcvbuf = DEFAULT_BUFFER;
   sndbuf = DEFAULT_BUFFER;
   reuseaddr = 0;
+  /** `SO_BROADCAST`, as set. */
+  broadcast = 0;
+  /** Sockets from socketpair() have no name: their addresses are `''`. */
+  unnamed = false;
+  /** A stream's peer ended its side, or reading was shut down (always `false` for a datagram socket). */
+  eof = false;
+  /** An error ended the connection: readable and writable from now on (epoll's ERR|HUP). */
+  hangup = false;
 
   constructor(
     readonly family: number,
@@ -57,6 +65,53 @@ export abstract class KernelSocket implements Selectable {
   /** Close the socket; closing again does nothing. */
   abstract close(): void;
 
+  /** Bytes received and not yet read. */
+  abstract get buffered(): number;
+
+  /** Read up to `bufsize` (≥ 0) bytes: the bytes (empty at end of stream), or an errno. */
+  abstract recv(bufsize: number): Buffer | number;
+
+  /** As {@link recv}, but what is returned stays queued (`MSG_PEEK`). */
+  abstract peek(bufsize: number): Buffer | number;
+
+  /** {@link recv}, with the sender's address (`null` when it has none: a stream, an unnamed Unix socket). */
+  abstract recvfrom(bufsize: number): [Buffer, Endpoint | null] | number;
+
+  /** Send what fits of `data` to the peer: the count, or `-errno`. */
+  abstract send(data: Uint8Array): number;
+
+  /** Send `data` to `to` (a stream ignores it, as Linux does once connected): the count, or `-errno`. */
+  abstract sendto(data: Uint8Array, to: Endpoint): number;
+
+  /** Take a pending connection, giving it an fd and `timeout`; or an errno. */
+  abstract accept(timeout: number | null): KernelSocket | number;
+
+  /** Start connecting to `target` (a datagram socket: set its peer): the errno `connect_ex` would return. */
+  abstract connect(target: Endpoint): number;
+
+  /** The outcome of a connect under way: 0, its errno, or 115 (EINPROGRESS) while it is still under way. */
+  abstract connectResult(): number;
+
+  /** Start listening; `report` hears the outcome. @returns 0, or the errno of a call that cannot start. */
+  abstract listen(backlog: number | undefined, report?: (errno: number) => void): number;
+
+  /** Shut down `how` (SHUT_RD, SHUT_WR, SHUT_RDWR): 0 or an errno. */
+  abstract shutdown(how: number): number;
+
+  /** Set the local address: 0 or an errno. */
+  abstract bind(target: Endpoint): number;
+
+  /** The local address (the caller checks the socket is open). */
+  abstract localAddress(): Endpoint;
+
+  /** The peer's address, or ENOTCONN (the caller checks the socket is open). */
+  abstract peerAddress(): Endpoint | number;
+
+  /** The peer's address as accept() returns it; `null` when it cannot be known any more. */
+  acceptedFrom(): Endpoint | null {
+    return null;
+  }
+
   fileno(): number {
     return this.fd;
   }
@@ -75,6 +130,11 @@ export abstract class KernelSocket implements Selectable {
     if (code === null) return 0;
     this.pendingErrno = null;
     return code;
+  }
+
+  /** `SO_BROADCAST`. */
+  setBroadcast(value: number): void {
+    this.broadcast = value;
   }
 
   /** The IP version names are resolved in: 6 for AF_INET6, else 4. */

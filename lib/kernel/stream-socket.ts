@@ -65,10 +65,6 @@ export class StreamSocket extends KernelSocket implements StreamSink, Flushable 
   private readonly rx = new ReceiveQueue();
   /** The wire is paused: the receive buffer is full. */
   private paused = false;
-  /** The peer ended its side (or we shut down reading). */
-  eof = false;
-  /** An error happened on this connection (epoll's ERR|HUP): readable and writable from now on. */
-  hangup = false;
   /** We shut down writing, or the connection broke: send returns EPIPE. */
   writeShut = false;
   /** A completed connect was already reported by connect/connectEx. */
@@ -81,8 +77,6 @@ export class StreamSocket extends KernelSocket implements StreamSink, Flushable 
   private flushing = false;
   /** Set when a send left no room: the next write completion may make the socket writable again. */
   private sendBlocked = false;
-  /** Unix sockets from socketpair() have no name. */
-  unnamed = false;
   /** AF_UNIX: the path this socket connected to, its peer's name (`getpeername()`). */
   peerPath = "";
 
@@ -254,6 +248,17 @@ export class StreamSocket extends KernelSocket implements StreamSink, Flushable 
     return EAGAIN;
   }
 
+  /** A stream's recvfrom: the bytes, from no address (`null`), as Linux gives it for a connected stream. */
+  recvfrom(bufsize: number): [Buffer, null] | number {
+    const got = this.recv(bufsize);
+    return typeof got === "number" ? got : [got, null];
+  }
+
+  /** A stream's sendto: the address is ignored, as Linux ignores it on a connected stream. */
+  sendto(data: Uint8Array, _to: Endpoint): number {
+    return this.send(data);
+  }
+
   /** As {@link recv}, but what is returned stays in the receive buffer (`MSG_PEEK`). */
   peek(bufsize: number): Buffer | number {
     const buffered = this.rx.bytes;
@@ -312,7 +317,7 @@ export class StreamSocket extends KernelSocket implements StreamSink, Flushable 
    * the peer's first bytes come in, it costs a busy server much more). A connection that the peer reset before
    * accept() has no address left to ask: `null`.
    */
-  acceptedFrom(): Endpoint | null {
+  override acceptedFrom(): Endpoint | null {
     if (this.family === AF_UNIX) return { kind: "unix", path: "" };
     const remote = this.stream?.remote();
     return remote ? { kind: "inet", host: remote.host, port: remote.port } : null;

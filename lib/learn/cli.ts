@@ -65,6 +65,8 @@ export const FLAG_HELP: Record<string, string> = {
     "SECONDS: close a connection with no complete request in time (default 60; 0: never)",
   explore: "FILE: at exit, write a page that steps through the run",
   "explore-limit": "N: record at most N select() turns for --explore (default 10,000)",
+  capture:
+    "FILE: run on an in-memory network in this process and write what it carried as a pcap file (tshark -r FILE)",
   help: "print this help and exit",
 };
 

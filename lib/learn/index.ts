@@ -1,5 +1,6 @@
 /**
- * The learner's tools: the command line of the demos, the timeline, and the explorer (recorder, recording and page).
+ * The learner's tools: the command line of the demos, the timeline, the explorer (recorder, recording and page), and
+ * the guided tour on a memory network.
  * @module
  */
 export * as cli from "./cli.ts";
@@ -7,3 +8,4 @@ export * as timeline from "./timeline.ts";
 export * as explorer from "./explorer.ts";
 export * as recording from "./recording.ts";
 export * as explorerPage from "./explorer-page.ts";
+export * as memoryTour from "./memory-tour.ts";

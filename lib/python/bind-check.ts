@@ -45,11 +45,7 @@ export function checkBind(sock: BindingSocket, host: string, port: number): void
     uses.push(...wireUses);
     code = bindErrno(request, wireUses, privilege, assumeReuse);
   }
-  if (code === errno.EACCES) {
-    throw fromErrno(code).addNote(
-      `Ports below ${String(sock.wire.privilege?.().unprivilegedPortStart ?? 1024)} are for the administrator (root): pick a port from 1024 up, as the course's 65432.`,
-    );
-  }
+  if (code === errno.EACCES) throw permissionDenied(sock.wire);
   if (code !== 0) {
     const states = new Set(uses.filter((u) => u.port === port).map((u) => u.state));
     throw fromErrno(code).addNote(
@@ -61,4 +57,22 @@ export function checkBind(sock: BindingSocket, host: string, port: number): void
     );
   }
   table.claim(sock, local, port);
+}
+
+/**
+ * The privileged-port rule alone, for a socket whose port space has no other rule here (UDP): Linux applies it
+ * to every protocol.
+ * @throws PermissionError 13 for a port below the unprivileged start without the right.
+ */
+export function checkPrivilegedPort(wire: Wire, port: number): void {
+  if (port === 0) return;
+  const privilege = wire.privilege?.() ?? UNRESTRICTED;
+  if (port < privilege.unprivilegedPortStart && !privilege.administrator)
+    throw permissionDenied(wire);
+}
+
+function permissionDenied(wire: Wire): Error {
+  return fromErrno(errno.EACCES).addNote(
+    `Ports below ${String(wire.privilege?.().unprivilegedPortStart ?? 1024)} are for the administrator (root): pick a port from 1024 up, as the course's 65432.`,
+  );
 }

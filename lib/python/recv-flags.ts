@@ -20,7 +20,7 @@ import { ValueError, errno, fromErrno } from "./errors.ts";
 import { int } from "./int-enum.ts";
 import { explained, recvNow } from "./socket-calls.ts";
 import { READABLE } from "../kernel/fd.ts";
-import type { StreamSocket } from "../kernel/stream-socket.ts";
+import type { KernelSocket } from "../kernel/socket.ts";
 
 const MSG_OOB = 1;
 const MSG_PEEK = 2;
@@ -28,7 +28,7 @@ const MSG_DONTWAIT = 64;
 const MSG_WAITALL = 256;
 
 /** The kernel's recv with MSG_PEEK, raising Python's error for its errno. */
-function peekNow(core: StreamSocket, bufsize: number): Buffer {
+function peekNow(core: KernelSocket, bufsize: number): Buffer {
   const got = core.peek(bufsize);
   if (typeof got !== "number") return got;
   throw explained(got);
@@ -38,7 +38,7 @@ function peekNow(core: StreamSocket, bufsize: number): Buffer {
  * The bytes `recv(bufsize, flags)` returns right now (a non-blocking socket, or MSG_DONTWAIT).
  * @throws ValueError for a negative size; OSError 22 for MSG_OOB; as `recv()` otherwise.
  */
-export function recvNowWithFlags(core: StreamSocket, bufsize: number, flags: number): Buffer {
+export function recvNowWithFlags(core: KernelSocket, bufsize: number, flags: number): Buffer {
   const f = int(flags);
   if (bufsize < 0) throw new ValueError("negative buffersize in recv");
   if ((f & MSG_OOB) !== 0) throw fromErrno(errno.EINVAL);
@@ -47,7 +47,7 @@ export function recvNowWithFlags(core: StreamSocket, bufsize: number, flags: num
 
 /** A blocking socket's `recv(bufsize, flags)`: waits as the flags say (see the module's rules). */
 export async function recvWithFlags(
-  core: StreamSocket,
+  core: KernelSocket,
   bufsize: number,
   flags: number,
 ): Promise<Buffer> {

@@ -35,6 +35,13 @@
  * `getsockname()` before `listen()` shows the port as given (0 stays 0); `socketpair()` is awaited; file
  * descriptors are numbered by us (see `fd.ts`).
  *
+ * Datagram sockets (`SOCK_DGRAM`: UDP, and AF_UNIX datagrams) are the same two classes: `sendto`, `recvfrom` and
+ * `recvfromInto` keep message boundaries, and `lib/kernel/datagram-socket.ts` states Linux's rules they follow.
+ *
+ * (This file is over 600 lines on purpose: the two views must live with the functions that make them, since
+ * `setblocking()` hands out the other view and `socket()` the first, and each Python method appears once per
+ * view. Python's checks and the calls' errors are in `socket-calls.ts`, options in `socket-options.ts`.)
+ *
  * @example
  * ```ts
  * import * as socket from "selectors-ts/lib/socket.ts";
@@ -59,15 +66,34 @@ import {
   toAddress,
 } from "./address.ts";
 import { cInt, checkBytes, checkTimeout } from "./arguments.ts";
-import { acceptNow, checkOpen, explained, listenNow, recvNow, sendNow } from "./socket-calls.ts";
+import {
+  acceptNow,
+  checkOpen,
+  explained,
+  listenNow,
+  recvNow,
+  recvfromIntoNow,
+  recvfromNow,
+  sendNow,
+  sendtoNow,
+} from "./socket-calls.ts";
 import { blockingCall, waitFor } from "./blocking.ts";
 import { OSError, errno, fromErrno, raisedHere } from "./errors.ts";
-import { AF_INET, AF_INET6, AF_UNIX, SOCK_STREAM } from "../kernel/constants.ts";
+import { AF_INET, AF_INET6, AF_UNIX, SOCK_DGRAM, SOCK_STREAM } from "../kernel/constants.ts";
 import { READABLE, WRITABLE } from "../kernel/fd.ts";
+import { DatagramSocket } from "../kernel/datagram-socket.ts";
+import type { KernelSocket } from "../kernel/socket.ts";
 import { StreamSocket } from "../kernel/stream-socket.ts";
 import { listenForSigint } from "./keyboard-interrupt.ts";
-import { IPPROTO_TCP, SOL_SOCKET, SO_REUSEADDR, getOption, setOption } from "./socket-options.ts";
-import { checkBind } from "./bind-check.ts";
+import {
+  IPPROTO_TCP,
+  IPPROTO_UDP,
+  SOL_SOCKET,
+  SO_REUSEADDR,
+  getOption,
+  setOption,
+} from "./socket-options.ts";
+import { checkBind, checkPrivilegedPort } from "./bind-check.ts";
 import { createServerWith, type CreateServerOptions } from "./create-server.ts";
 import { AddressFamily, SocketKind } from "./socket-constants.ts";
 import { int } from "./int-enum.ts";
@@ -81,7 +107,7 @@ import {
   type SocketTextFile,
 } from "./socket-file.ts";
 import { repr, reprSymbol, type Reprable } from "./repr.ts";
-import { defaultWire } from "../transport/wire.ts";
+import { defaultWire, type WireDatagram } from "../transport/wire.ts";
 
 /**
  * The socket module's exceptions, under Python's names: `socket.error` is `OSError` and `socket.timeout` is
@@ -110,7 +136,9 @@ export {
   SO_SNDBUF,
   SO_RCVBUF,
   SO_KEEPALIVE,
+  SO_BROADCAST,
   IPPROTO_TCP,
+  IPPROTO_UDP,
   TCP_NODELAY,
 } from "./socket-options.ts";
 
@@ -123,12 +151,12 @@ let defaultTimeout: number | null = null;
  */
 abstract class SocketBase implements Reprable, Disposable {
   /** @internal The kernel's socket, shared by both views. */
-  readonly core: StreamSocket;
+  readonly core: KernelSocket;
   /** @internal The view of the other mode, once made. */
   twin: SocketBase | null = null;
 
   /** @internal */
-  constructor(core: StreamSocket) {
+  constructor(core: KernelSocket) {
     this.core = core;
   }
 
@@ -137,7 +165,7 @@ abstract class SocketBase implements Reprable, Disposable {
     return AddressFamily.of(this.core.family);
   }
 
-  /** The socket type: {@link SOCK_STREAM}. */
+  /** The socket type: {@link SOCK_STREAM} or {@link SOCK_DGRAM}. */
   get type(): number {
     return SocketKind.of(this.core.type);
   }
@@ -166,8 +194,17 @@ abstract class SocketBase implements Reprable, Disposable {
     const target = normalize(this.core.family, address, "bind");
     checkOpen(this.core);
     const core = this.core;
-    if (target.kind === "inet" && core.bound === null && core.state === "fresh") {
+    // Linux's TCP port rules (listeners, TIME_WAIT, privileged ports); UDP has a port space of its own, where only
+    // the privileged-port rule is checked here.
+    if (
+      core instanceof StreamSocket &&
+      target.kind === "inet" &&
+      core.bound === null &&
+      core.state === "fresh"
+    ) {
       checkBind(core, target.host, target.port);
+    } else if (target.kind === "inet" && core.bound === null) {
+      checkPrivilegedPort(core.wire, target.port);
     }
     const code = this.core.bind(target);
     if (code !== 0) throw explained(code);
@@ -296,7 +333,7 @@ abstract class SocketBase implements Reprable, Disposable {
   /** Python's repr: `<socket.socket fd=5, family=2, type=1, proto=0, laddr=('127.0.0.1', 57217)>`. */
   [reprSymbol](): string {
     const core = this.core;
-    const closed = core.state === "closed";
+    const closed = core.isClosed();
     let text = `<socket.socket ${closed ? "[closed] " : ""}fd=${core.fd}, family=${core.family}, type=${core.type}, proto=${core.proto}`;
     if (!closed) {
       const laddr = shown(toAddress(core.family, core.localAddress()));
@@ -390,18 +427,45 @@ export class BlockingSocket extends SocketBase {
     return copyInto(buffer, await this.recv(count, flags));
   }
 
-  /**
-   * Python's `recvfrom_into(buffer, nbytes=0, flags=0)` on a stream socket: as {@link recvInto}, with the sender's
-   * address, which a connected stream socket does not give: `[count, null]`.
-   */
-  async recvfromInto(buffer: Uint8Array, nbytes = 0, flags = 0): Promise<[number, null]> {
-    const count = intoCount(buffer, nbytes, "recvfrom_into");
-    return [copyInto(buffer, await this.recv(count, flags)), null];
-  }
-
   /** Wait for room in the send buffer; returns how many bytes were taken (may be fewer than given). */
   async send(data: Uint8Array): Promise<number> {
     return blockingCall(this.core, WRITABLE, () => sendNow(this.core, data));
+  }
+
+  /**
+   * Wait for a datagram (or data); returns its first `bufsize` bytes (the rest of a longer datagram is
+   * discarded) and the sender's address (`null` when it has none: a stream, an unnamed Unix socket).
+   * @throws ValueError `negative buffersize in recvfrom`; the pending error once (ConnectionRefusedError 111
+   *   after a datagram to a closed port); TimeoutError after the timeout.
+   */
+  async recvfrom(bufsize: number): Promise<[Buffer, Address | null]> {
+    return blockingCall(this.core, READABLE, () => recvfromNow(this.core, bufsize));
+  }
+
+  /**
+   * Python's `recvfrom_into(buffer, nbytes=0, flags=0)`: wait for data (a datagram) and copy at most `nbytes` of
+   * it (0: the buffer's length) into `buffer`; returns the count and the sender's address (`null` on a stream
+   * socket, which does not give it, and for an unnamed sender).
+   * @throws ValueError for a negative `nbytes` or one beyond the buffer; as {@link recvfrom}.
+   */
+  async recvfromInto(buffer: Uint8Array, nbytes = 0, flags = 0): Promise<[number, Address | null]> {
+    if (this.core instanceof StreamSocket || flags !== 0) {
+      const count = intoCount(buffer, nbytes, "recvfrom_into");
+      return [copyInto(buffer, await this.recv(count, flags)), null];
+    }
+    return blockingCall(this.core, READABLE, () => recvfromIntoNow(this.core, buffer, nbytes));
+  }
+
+  /**
+   * Send `data` as one datagram to `address` (Python's `sendto(data, address)` or `sendto(data, flags,
+   * address)`, flags 0); waits for room in the send buffer. Returns the length.
+   * @throws OSError 90 (`Message too long`) for a datagram larger than the family allows; PermissionError 13
+   *   for a broadcast without SO_BROADCAST; BrokenPipeError 32 after shutdown(SHUT_WR).
+   */
+  async sendto(data: Uint8Array, address: Address): Promise<number>;
+  async sendto(data: Uint8Array, flags: number, address: Address): Promise<number>;
+  async sendto(data: Uint8Array, ...rest: [Address] | [number, Address]): Promise<number> {
+    return blockingCall(this.core, WRITABLE, () => sendtoNow(this.core, data, rest));
   }
 
   /** Send all of `data`, waiting for room as needed. */
@@ -425,13 +489,13 @@ export class BlockingSocket extends SocketBase {
 }
 
 /** A connection taken from a listening socket, with the default timeout, in blocking mode, and its peer. */
-function accepted(core: StreamSocket): [BlockingSocket, Address] {
+function accepted(core: KernelSocket): [BlockingSocket, Address] {
   const [conn, address] = acceptNow(core, defaultTimeout);
   return [new BlockingSocket(conn), address];
 }
 
 /** Start connecting, then wait for the outcome: 0, or the errno. */
-async function connectAndWait(core: StreamSocket, address: Address, fn: string): Promise<number> {
+async function connectAndWait(core: KernelSocket, address: Address, fn: string): Promise<number> {
   // Python parses the address first, before it looks at the socket.
   const started = core.connect(normalize(core.family, address, fn));
   if (started !== errno.EINPROGRESS) return started;
@@ -440,7 +504,7 @@ async function connectAndWait(core: StreamSocket, address: Address, fn: string):
   } catch (e) {
     throw raisedHere(e);
   }
-  if (core.state === "closed") return errno.EBADF;
+  if (core.isClosed()) return errno.EBADF;
   return core.connectResult();
 }
 
@@ -497,11 +561,6 @@ export class NonBlockingSocket extends SocketBase {
     return copyInto(buffer, this.recv(intoCount(buffer, nbytes, "recv_into"), flags));
   }
 
-  /** Python's `recvfrom_into()` on a stream socket: `[count, null]`. @throws as {@link recv}. */
-  recvfromInto(buffer: Uint8Array, nbytes = 0, flags = 0): [number, null] {
-    return [copyInto(buffer, this.recv(intoCount(buffer, nbytes, "recvfrom_into"), flags)), null];
-  }
-
   /**
    * Queue as much of `data` as the send buffer has room for; returns the count (0 for an empty buffer).
    * @throws BlockingIOError (11) when the buffer is full; BrokenPipeError (32) after shutdown or a broken
@@ -509,6 +568,40 @@ export class NonBlockingSocket extends SocketBase {
    */
   send(data: Uint8Array): number {
     return sendNow(this.core, data);
+  }
+
+  /**
+   * Take one queued datagram (or data): its first `bufsize` bytes and the sender's address (`null` when it has
+   * none).
+   * @throws BlockingIOError (11) when none is queued; the pending error once (ConnectionRefusedError 111 after a
+   *   datagram to a closed port); ValueError for a negative size.
+   */
+  recvfrom(bufsize: number): [Buffer, Address | null] {
+    return recvfromNow(this.core, bufsize);
+  }
+
+  /**
+   * Python's `recvfrom_into(buffer, nbytes=0, flags=0)`: copy at most `nbytes` (0: the buffer's length) of one
+   * queued datagram (or of the stream's data) into `buffer`; returns the count and the sender's address (`null`
+   * on a stream socket).
+   * @throws as {@link recvfrom}; ValueError for an `nbytes` beyond the buffer.
+   */
+  recvfromInto(buffer: Uint8Array, nbytes = 0, flags = 0): [number, Address | null] {
+    if (this.core instanceof StreamSocket || flags !== 0) {
+      return [copyInto(buffer, this.recv(intoCount(buffer, nbytes, "recvfrom_into"), flags)), null];
+    }
+    return recvfromIntoNow(this.core, buffer, nbytes);
+  }
+
+  /**
+   * Send `data` as one datagram to `address` (or `sendto(data, flags, address)`, flags 0); returns the length.
+   * @throws BlockingIOError (11) when the send buffer is full; OSError 90 (`Message too long`); PermissionError
+   *   13 for a broadcast without SO_BROADCAST; the pending error once.
+   */
+  sendto(data: Uint8Array, address: Address): number;
+  sendto(data: Uint8Array, flags: number, address: Address): number;
+  sendto(data: Uint8Array, ...rest: [Address] | [number, Address]): number {
+    return sendtoNow(this.core, data, rest);
   }
 
   /**
@@ -534,7 +627,7 @@ export class NonBlockingSocket extends SocketBase {
 function pairOf<T extends SocketBase>(
   view: SocketBase,
   twin: SocketBase | null,
-  Kind: new (core: StreamSocket) => T,
+  Kind: new (core: KernelSocket) => T,
 ): T {
   if (view instanceof Kind) return view;
   if (twin instanceof Kind) return twin;
@@ -579,23 +672,41 @@ export function socket(
   if (family !== AF_INET && family !== AF_INET6 && family !== AF_UNIX) {
     throw fromErrno(errno.EAFNOSUPPORT);
   }
-  if (type !== SOCK_STREAM) throw fromErrno(errno.EPROTONOSUPPORT);
-  if (proto !== 0 && (proto !== IPPROTO_TCP || family === AF_UNIX)) {
+  if (type !== SOCK_STREAM && type !== SOCK_DGRAM) throw fromErrno(errno.EPROTONOSUPPORT);
+  const ipProto = type === SOCK_STREAM ? IPPROTO_TCP : IPPROTO_UDP;
+  if (proto !== 0 && (proto !== ipProto || family === AF_UNIX)) {
     throw fromErrno(errno.EPROTONOSUPPORT);
   }
   // Like a selector: from here on a Ctrl-C that comes just before a blocking call starts to wait is not fatal
   // (Node runs the listener from its event loop, when the call waits, and the call raises KeyboardInterrupt).
   listenForSigint();
-  const core = new StreamSocket(family, type, proto, defaultWire());
+  const wire = defaultWire();
+  const core =
+    type === SOCK_STREAM
+      ? new StreamSocket(family, type, proto, wire)
+      : new DatagramSocket(family, type, proto, wire);
   core.open(defaultTimeout);
   return new BlockingSocket(core);
 }
 
 /**
- * Python's `socket.socketpair()`: two connected AF_UNIX sockets, in blocking mode. Node has no socketpair, so
- * this connects through a temporary listening socket, and is awaited.
+ * Python's `socket.socketpair(family, type)`: two connected AF_UNIX sockets, in blocking mode. Node has no
+ * socketpair, so a stream pair is connected through a temporary listening socket, and is awaited; a datagram pair
+ * (`SOCK_DGRAM`) is two unnamed Unix datagram sockets of the wire, each the other's peer (on the default wire, in
+ * a memory network local to the process: Node has no Unix datagram sockets).
+ * @throws OSError 95 for a family other than AF_UNIX; OSError 93 for another type or protocol.
  */
-export async function socketpair(): Promise<[BlockingSocket, BlockingSocket]> {
+export async function socketpair(
+  family: number = AF_UNIX,
+  type: number = SOCK_STREAM,
+  proto = 0,
+): Promise<[BlockingSocket, BlockingSocket]> {
+  [family, type] = [int(family), int(type)];
+  if (family !== AF_UNIX) throw fromErrno(errno.EOPNOTSUPP);
+  if ((type !== SOCK_STREAM && type !== SOCK_DGRAM) || proto !== 0) {
+    throw fromErrno(errno.EPROTONOSUPPORT);
+  }
+  if (type === SOCK_DGRAM) return datagramPair();
   const dir = await mkdtemp(join(tmpdir(), "selectors-ts-"));
   const path = join(dir, "pair");
   const listener = socket(AF_UNIX);
@@ -618,6 +729,21 @@ export async function socketpair(): Promise<[BlockingSocket, BlockingSocket]> {
     listener.close();
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+/** Two unnamed Unix datagram sockets, each the other's peer. */
+function datagramPair(): [BlockingSocket, BlockingSocket] {
+  listenForSigint();
+  const wire = defaultWire();
+  const [a, b] = wire.datagramPair();
+  const end = (endpoint: WireDatagram): BlockingSocket => {
+    const core = new DatagramSocket(AF_UNIX, SOCK_DGRAM, 0, wire, endpoint);
+    core.unnamed = true;
+    core.peer = { kind: "unix", path: "" };
+    core.open(defaultTimeout);
+    return new BlockingSocket(core);
+  };
+  return [end(a), end(b)];
 }
 
 /**

@@ -120,12 +120,48 @@ export interface ListenRequest {
   readonly ipVersion: 4 | 6;
 }
 
-/** Makes connections and listeners for the kernel's sockets. */
+/** What the kernel hears about one datagram endpoint. Called by the wire; must not throw. */
+export interface DatagramSink {
+  /** A datagram arrived from `from` (the wire hands each over once, whole). */
+  datagram(data: Buffer, from: Endpoint): void;
+  /** An error came back for what was sent (111: the peer's port is closed, ICMP port unreachable). */
+  error(errno: number): void;
+  /** Some of what was sent has left the wire: {@link WireDatagram.pending} went down. */
+  written(): void;
+}
+
+/** One datagram endpoint (a UDP or Unix datagram socket), as the kernel drives it. */
+export interface WireDatagram {
+  /** Bytes handed to {@link send} that have not yet left the wire. */
+  readonly pending: number;
+  /** Report this endpoint's events to `sink` from now on. */
+  attach(sink: DatagramSink): void;
+  /** Take the local address at once (`port` 0: any free one): 0, or an errno (98 in use, 99 not here). */
+  bind(at: Endpoint): number;
+  /** Send to one peer only and hear its errors (`to`), or to anyone again (`null`): 0, or an errno. */
+  connect(to: Endpoint | null): number;
+  /** Send one datagram to `to` (`null`: the connected peer); the caller does not reuse `data`. */
+  send(data: Uint8Array, to: Endpoint | null): void;
+  /** `SO_BROADCAST`. */
+  setBroadcast(on: boolean): void;
+  /** Keep the process alive while this is open (`true`), or not. */
+  keepAlive(on: boolean): void;
+  /** The local address once bound, else `null`. */
+  local(): Endpoint | null;
+  /** Close; what was not yet sent may be dropped. */
+  close(): void;
+}
+
+/** Makes connections, listeners and datagram endpoints for the kernel's sockets. */
 export interface Wire {
   /** Start a connection; its outcome comes to the sink attached to the stream returned. */
   connect(request: ConnectRequest): WireStream;
   /** Start listening; the outcome and the connections come to `sink`. */
   listen(request: ListenRequest, sink: ListenerSink): WireListener;
+  /** A new datagram endpoint: UDP over IPv4 (4) or IPv6 (6), or a Unix datagram socket (`"unix"`). */
+  datagram(kind: 4 | 6 | "unix"): WireDatagram;
+  /** Two unnamed Unix datagram endpoints, each the other's peer (`socketpair(AF_UNIX, SOCK_DGRAM)`). */
+  datagramPair(): [WireDatagram, WireDatagram];
   /**
    * The other uses of a TCP port that `bind()` must respect (listeners, connections, TIME_WAIT) beyond this
    * process's own bound sockets, which the kernel's port table knows; none when absent.

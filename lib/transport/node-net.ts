@@ -199,8 +199,8 @@ class NodeListener implements WireListener {
   }
 }
 
-/** The `node:net` wire. */
-export const nodeNetWire: Wire = {
+/** The `node:net` wire's streams and listeners. */
+export const nodeNetWire: Pick<Wire, "connect" | "listen" | "portUses" | "privilege"> = {
   connect(request: ConnectRequest): WireStream {
     const to = request.to;
     const from = request.from;

@@ -20,11 +20,14 @@
  * @module
  */
 import type { Wire } from "./interface.ts";
+import { MemoryWire } from "./memory/network.ts";
+import { nodeDatagram } from "./node-dgram.ts";
 import { nodeNetWire } from "./node-net.ts";
 
 export type { BindPrivilege, PortUse } from "../kernel/bind-rules.ts";
 export type {
   ConnectRequest,
+  DatagramSink,
   Endpoint,
   HostPort,
   InetEndpoint,
@@ -33,12 +36,26 @@ export type {
   StreamSink,
   UnixEndpoint,
   Wire,
+  WireDatagram,
   WireListener,
   WireStream,
 } from "./interface.ts";
 
-/** The default wire: `node:net`, real sockets. */
-export const nodeWire: Wire = nodeNetWire;
+/**
+ * Node has no Unix datagram sockets: on the default wire, `AF_UNIX` `SOCK_DGRAM` sockets live in this memory
+ * network, local to the process (they reach each other, and no other process).
+ */
+const localUnixDatagrams = new MemoryWire();
+
+/**
+ * The default wire: `node:net` for streams, `node:dgram` for UDP, real sockets; Unix datagram sockets in a memory
+ * network local to the process.
+ */
+export const nodeWire: Wire = {
+  ...nodeNetWire,
+  datagram: (kind) => (kind === "unix" ? localUnixDatagrams.datagram("unix") : nodeDatagram(kind)),
+  datagramPair: () => localUnixDatagrams.datagramPair(),
+};
 
 let current: Wire = nodeWire;
 

@@ -75,8 +75,8 @@ for (const wire of WIRES) {
 
     it("GeneralModuleTests.testCrucialConstants (partly: the constants we have)", () => {
       // CPython only reads the names; we also pin Linux's values (the AF_ and SOCK_ names are IntEnum members,
-      // Number objects: Number() gives the int). SOCK_DGRAM and SOCK_RAW exist for getaddrinfo(); SOCK_RDM and
-      // SOCK_SEQPACKET are not emulated (see the README row).
+      // Number objects: Number() gives the int). SOCK_DGRAM makes UDP and Unix datagram sockets;
+      // SOCK_RAW exists for getaddrinfo(); SOCK_RDM and SOCK_SEQPACKET are not emulated (see the README row).
       expect(int(socket.AF_INET)).toBe(2);
       expect(int(socket.AF_INET6)).toBe(10); // `if socket.has_ipv6`
       expect(int(socket.SOCK_STREAM)).toBe(1);
@@ -85,14 +85,15 @@ for (const wire of WIRES) {
       expect(socket.SO_REUSEADDR).toBe(2);
     });
 
-    it("GeneralModuleTests.testCrucialIpProtoConstants (partly: IPPROTO_TCP)", () => {
-      // IPPROTO_UDP and IPPROTO_IPV6 are not emulated (see the README row).
+    it("GeneralModuleTests.testCrucialIpProtoConstants (partly: IPPROTO_TCP, IPPROTO_UDP)", () => {
+      // IPPROTO_IPV6 is not emulated (see the README row).
       expect(socket.IPPROTO_TCP).toBe(6);
+      expect(socket.IPPROTO_UDP).toBe(17);
     });
 
     it("GeneralModuleTests.test_socket_methods (partly: the methods we have)", () => {
       // `hasattr(socket.socket, name)` → the method is on both views of a socket; `connect_ex` → connectEx.
-      // _accept, recvfrom, recvfrom_into and sendto are not emulated (see the README row).
+      // `recvfrom_into` → recvfromInto; _accept is not emulated (see the README row).
       const s = sock();
       const nb = s.setblocking(false);
       const names = [
@@ -102,6 +103,9 @@ for (const wire of WIRES) {
         "getpeername",
         "getsockname",
         "listen",
+        "recvfrom",
+        "recvfromInto",
+        "sendto",
         "setsockopt",
         "shutdown",
       ] as const;

@@ -70,6 +70,11 @@ export interface Fixtures {
   }>;
   /** CPython's `SocketPairTest.setUp`: `serv, cli = socketpair()`. */
   readonly pair: () => Promise<{ serv: socket.BlockingSocket; cli: socket.BlockingSocket }>;
+  /**
+   * CPython's `SocketUDPTest.setUp` (`serv`, a datagram socket bound to `(HOST, 0)`, and its `port`) and
+   * `ThreadedUDPSocketTest.clientSetUp` (`cli`, an unbound datagram socket).
+   */
+  readonly udp: () => { serv: socket.BlockingSocket; port: number; cli: socket.BlockingSocket };
 }
 
 /** The fixtures of CPython's test classes, on `wire`. */
@@ -109,6 +114,15 @@ export function fixtures(wire: Wire): Fixtures {
     pair: async () => {
       const [serv, cli] = await wire.socketpair();
       return { serv: track(serv), cli: track(cli) };
+    },
+    udp: () => {
+      const serv = track(wire.socket(socket.AF_INET, socket.SOCK_DGRAM));
+      // A datagram socket binds at once (bind_port: bind to port 0, read the port back).
+      serv.bind([HOST, 0]);
+      const name = serv.getsockname();
+      if (typeof name === "string") throw new Error(`no port in ${name}`);
+      const cli = track(wire.socket(socket.AF_INET, socket.SOCK_DGRAM));
+      return { serv, port: name[1], cli };
     },
   };
 }

@@ -13,12 +13,15 @@ export class MemoryListener implements WireListener {
   private key: string | null = null;
   private info: Endpoint | null = null;
   private closed = false;
+  /** `listen()`'s backlog, shown by the socket table. */
+  readonly backlog: number;
 
   constructor(
     private readonly network: MemoryWire,
     request: ListenRequest,
     readonly sink: ListenerSink,
   ) {
+    this.backlog = request.backlog;
     const at = request.at;
     if (at.kind === "unix") {
       this.bind(at);

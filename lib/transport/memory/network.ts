@@ -13,16 +13,21 @@ import type {
   ListenerSink,
   StreamSink,
   Wire,
+  WireDatagram,
   WireListener,
   WireStream,
 } from "../interface.ts";
+import { MemoryDatagram } from "./datagram.ts";
+import { Delay, DeliveryPath, Duplicate, Loss, Random, Reorder, type Packet } from "./delivery.ts";
 import type { BindPrivilege, PortUse } from "../../kernel/bind-rules.ts";
-import { TimeWaitTable } from "../../kernel/time-wait.ts";
+import { NetworkClock } from "./clock.ts";
+import { asKernelSocket } from "./kernel-view.ts";
 import { MemoryListener } from "./listener.ts";
 import { MemoryPipe } from "./pipe.ts";
 import { MemoryStream } from "./stream.ts";
+import { TcpStates, type TcpEndpoint } from "./tcp-state.ts";
 
-const { EADDRINUSE, EADDRNOTAVAIL, ECONNREFUSED, ECONNRESET } = constants.errno;
+const { EADDRINUSE, EADDRNOTAVAIL, ECONNREFUSED, ECONNRESET, EINVAL } = constants.errno;
 
 /** Options of a memory network. */
 export interface MemoryNetworkOptions {
@@ -35,8 +40,15 @@ export interface MemoryNetworkOptions {
    * socket is closed (Linux's `ip_local_port_range`; default 32768–60999).
    */
   readonly ephemeralPorts?: readonly [first: number, last: number];
-  /** Seconds an address stays in TIME_WAIT after its connection closed first (default 60, Linux's). */
+  /** The seed of the datagram delivery layers' random choices (`loss`, `duplicate`, `reorder`; default 1). */
+  readonly seed?: number;
+  /**
+   * Seconds the end that closed a connection first stays in TIME-WAIT, on the network's clock (default 60,
+   * Linux's).
+   */
   readonly timeWait?: number;
+  /** With `{ auto: false }`: how far one step moves the network's clock, in seconds (default 0.001). */
+  readonly stepSeconds?: number;
   /** Run as an administrator (root): ports below the unprivileged start can be bound (default `false`). */
   readonly administrator?: boolean;
   /** Linux's `net.ipv4.ip_unprivileged_port_start` on this network (default 1024). */
@@ -64,16 +76,29 @@ export class MemoryWire implements Wire {
   private readonly firstPort: number;
   private readonly lastPort: number;
   private nextPort: number;
+  /** @internal Bound datagram endpoints by address key (the socket table reads them). */
+  readonly datagrams = new Map<string, MemoryDatagram>();
+  private readonly usedUdpPorts = new Set<number>();
+  /** Datagrams sent since the last step. */
+  private outbox: Packet[] = [];
+  /** The datagrams' delivery layers (`loss`, `duplicate`, `reorder`, `delay`). */
+  private readonly path = new DeliveryPath();
+  private readonly seed: number;
+  private layers = 0;
   /** Each kernel socket's connection on this network, for the test's controls. */
-  private readonly streams = new WeakMap<StreamSink, MemoryStream>();
+  private readonly streams = new WeakMap<object, MemoryStream>();
   /** Directions with something to deliver, in the order they first had. */
   private readonly active = new Set<MemoryPipe>();
   /** Events for the next step: connections to make, streams to close, errors to report. */
   private tasks: (() => void)[] = [];
   private immediate: NodeJS.Immediate | null = null;
-  /** The network's clock, in seconds: moved only by {@link advance}. */
-  private clock = 0;
-  private readonly timeWaits: TimeWaitTable;
+  /** The network's clock: TIME-WAIT, capture timestamps (see `clock.ts`). */
+  readonly clock: NetworkClock;
+  /** @internal The TCP state of every stream end (TIME-WAIT too), and the segments a capture sees (`tcp-state.ts`). */
+  readonly tcp: TcpStates;
+  /** @internal Listeners in the order they listened, each with a number (a Unix listener's made-up inode). */
+  readonly listening = new Map<MemoryListener, number>();
+  private listened = 0;
   private readonly rights: BindPrivilege;
   private readonly onImmediate = (): void => {
     this.immediate = null;
@@ -85,7 +110,10 @@ export class MemoryWire implements Wire {
     this.auto = options.auto ?? true;
     [this.firstPort, this.lastPort] = options.ephemeralPorts ?? EPHEMERAL_PORTS;
     this.nextPort = this.firstPort;
-    this.timeWaits = new TimeWaitTable(options.timeWait);
+    this.clock = new NetworkClock(!this.auto, options.stepSeconds);
+    this.tcp = new TcpStates(this.clock, roomOf);
+    if (options.timeWait !== undefined) this.tcp.timeWaitSeconds = options.timeWait;
+    this.seed = options.seed ?? 1;
     this.rights = {
       administrator: options.administrator ?? false,
       unprivilegedPortStart: options.unprivilegedPortStart ?? 1024,
@@ -108,7 +136,7 @@ export class MemoryWire implements Wire {
       if (from?.kind === "inet" && from.port !== 0) {
         stream.localEnd = { host: local, port: from.port };
       } else {
-        const port = this.ephemeralPort();
+        const port = this.ephemeralPort(this.usedPorts);
         if (port === null) {
           // Linux's connect() when the range is used up.
           stream.fail(EADDRNOTAVAIL);
@@ -118,6 +146,13 @@ export class MemoryWire implements Wire {
         stream.ephemeralPort = port;
       }
     }
+    const tcp = this.tcp.connecting(
+      to.kind === "unix" ? "u_str" : "tcp",
+      stream.localEnd ?? { host: "", port: 0 },
+      { host: destination.host, port: destination.port },
+    );
+    tcp.stream = stream;
+    stream.tcp = tcp;
     this.later(() => {
       this.complete(stream, destination);
     });
@@ -129,9 +164,28 @@ export class MemoryWire implements Wire {
     return new MemoryListener(this, request, sink);
   }
 
+  /** @internal A new datagram endpoint on this network. */
+  datagram(kind: 4 | 6 | "unix"): WireDatagram {
+    return new MemoryDatagram(this, kind);
+  }
+
+  /** @internal Two unnamed Unix datagram endpoints, each the other's peer. */
+  datagramPair(): [WireDatagram, WireDatagram] {
+    const a = new MemoryDatagram(this, "unix");
+    const b = new MemoryDatagram(this, "unix");
+    a.pairedWith = b;
+    b.pairedWith = a;
+    return [a, b];
+  }
+
   /** @internal The listeners and TIME_WAIT addresses of `port`, for `bind()` (see the module rules). */
   portUses(port: number): PortUse[] {
-    const uses: PortUse[] = this.timeWaits.uses(port, this.clock);
+    const uses: PortUse[] = this.tcp.timeWait(port).map((end) => ({
+      host: end.local.host,
+      port,
+      state: "time-wait",
+      reuseaddr: null,
+    }));
     for (const key of this.listeners.keys()) {
       const [host, p] = splitKey(key);
       if (p === port) uses.push({ host, port, state: "listening", reuseaddr: null });
@@ -144,33 +198,66 @@ export class MemoryWire implements Wire {
     return this.rights;
   }
 
-  /** @internal A connection on `host`:`port` closed first: the address is in TIME_WAIT from now. */
-  enterTimeWait(host: string, port: number): void {
-    this.timeWaits.enter(host, port, this.clock);
-  }
-
   // The test's controls
 
-  /** The network's clock, in seconds since it was made (TIME_WAIT runs on it). */
+  /** Drop each datagram with probability `p` from now on (a layer after those already added). */
+  loss(p: number): this {
+    this.path.use(new Loss(p, this.random()));
+    return this;
+  }
+
+  /** Deliver each datagram, and with probability `p` a copy of it too. */
+  duplicate(p: number): this {
+    this.path.use(new Duplicate(p, this.random()));
+    return this;
+  }
+
+  /** Hold up to `window` datagrams and deliver them in a shuffled order. */
+  reorder(window: number): this {
+    this.path.use(new Reorder(window, this.random()));
+    return this;
+  }
+
+  /** Deliver each datagram `steps` steps after it was sent. */
+  delay(steps: number): this {
+    this.path.use(new Delay(steps));
+    return this;
+  }
+
+  /** Remove the datagram layers: every datagram is delivered, once, in order, at the next step. */
+  clearFaults(): this {
+    this.path.clear();
+    return this;
+  }
+
+  /** A generator for the next layer: the network's seed, told apart by the layer's place. */
+  private random(): Random {
+    return new Random(this.seed + 7919 * this.layers++);
+  }
+
+  /** The network's clock, in seconds since it was made (TIME-WAIT runs on it; see `clock.ts`). */
   get now(): number {
-    return this.clock;
+    return this.clock.now();
   }
 
-  /** How many addresses are in TIME_WAIT now. */
+  /** How many connection ends are in TIME-WAIT now. */
   get timeWaitCount(): number {
-    return this.timeWaits.count(this.clock);
+    return this.tcp.all().filter((end) => end.state === "TIME-WAIT").length;
   }
 
-  /** Move the network's clock `seconds` on: TIME_WAIT ends for the addresses whose time has come. */
+  /**
+   * Move the network's clock `seconds` on: TIME-WAIT ends for the ends whose time has come.
+   * @throws RangeError when `seconds` is negative.
+   */
   advance(seconds: number): void {
-    this.clock += seconds;
+    this.clock.advance(seconds);
   }
 
   /**
    * The connection of a kernel socket on this network, if it has one.
    * @internal
    */
-  streamOf(sink: StreamSink): MemoryStream | undefined {
+  streamOf(sink: object): MemoryStream | undefined {
     return this.streams.get(sink);
   }
 
@@ -181,6 +268,8 @@ export class MemoryWire implements Wire {
    */
   resetStream(stream: MemoryStream): void {
     const peer = stream.out.to;
+    if (stream.tcp) this.tcp.reset(stream.tcp);
+    if (peer?.tcp) this.tcp.reset(peer.tcp);
     stream.fail(ECONNRESET);
     if (peer !== null && peer !== stream) peer.fail(ECONNRESET);
   }
@@ -199,6 +288,7 @@ export class MemoryWire implements Wire {
    * @returns whether anything happened.
    */
   step(): boolean {
+    this.clock.tick();
     let worked = false;
     const tasks = this.tasks;
     if (tasks.length > 0) {
@@ -213,6 +303,10 @@ export class MemoryWire implements Wire {
       this.deliver(pipe);
       worked = true;
       if (pipe.deliverable()) this.active.add(pipe);
+    }
+    if (this.outbox.length > 0 || this.path.held > 0) {
+      this.stepDatagrams();
+      worked = true;
     }
     this.schedule();
     return worked;
@@ -229,6 +323,96 @@ export class MemoryWire implements Wire {
   }
 
   // Inside the network
+
+  /** @internal Reserve a datagram endpoint's address: 0, or the errno. */
+  bindDatagram(endpoint: MemoryDatagram, at: Endpoint): number {
+    if (endpoint.key !== null) return EINVAL;
+    if (at.kind === "unix") {
+      const key = `udp-unix:${at.path}`;
+      if (this.datagrams.has(key)) return EADDRINUSE;
+      this.datagrams.set(key, endpoint);
+      endpoint.key = key;
+      endpoint.localEnd = at;
+      return 0;
+    }
+    const host = at.host === "localhost" ? (endpoint.kind === 6 ? "::1" : "127.0.0.1") : at.host;
+    if (!isWildcard(host) && !isLoopback(host)) return EADDRNOTAVAIL;
+    let port = at.port;
+    if (port === 0) {
+      const free = this.ephemeralPort(this.usedUdpPorts);
+      if (free === null) return EADDRINUSE;
+      port = free;
+    } else if (this.udpPortTaken(host, port)) return EADDRINUSE;
+    const key = `udp:${inetKey(host, port)}`;
+    this.datagrams.set(key, endpoint);
+    this.usedUdpPorts.add(port);
+    endpoint.key = key;
+    endpoint.localEnd = { kind: "inet", host, port };
+    return 0;
+  }
+
+  /** @internal Free a datagram endpoint's address. */
+  unbindDatagram(endpoint: MemoryDatagram): void {
+    const key = endpoint.key;
+    if (key === null) return;
+    this.datagrams.delete(key);
+    if (endpoint.localEnd?.kind === "inet") this.usedUdpPorts.delete(endpoint.localEnd.port);
+    endpoint.key = null;
+  }
+
+  /** @internal Queue a datagram for the next step (`to` null: a socketpair's other end). */
+  sendDatagram(sender: MemoryDatagram, data: Buffer, to: Endpoint | null): void {
+    const from = sourceOf(sender, to);
+    this.outbox.push({ data, from, to: to ?? { kind: "unix", path: "" }, sender });
+    if (this.auto && this.immediate === null) this.immediate = setImmediate(this.onImmediate);
+  }
+
+  private udpPortTaken(host: string, port: number): boolean {
+    for (const key of this.datagrams.keys()) {
+      if (!key.startsWith("udp:")) continue;
+      const [otherHost, otherPort] = splitKey(key.slice(4));
+      if (otherPort !== port) continue;
+      if (otherHost === host || isWildcard(host) || isWildcard(otherHost)) return true;
+    }
+    return false;
+  }
+
+  /** One step of the datagrams: they leave their senders, go through the layers, and what arrives is delivered. */
+  private stepDatagrams(): void {
+    const sent = this.outbox;
+    this.outbox = [];
+    for (const packet of sent) {
+      const sender = packet.sender;
+      sender.inFlight -= packet.data.length;
+      sender.sink.written();
+    }
+    for (const packet of this.path.step(sent)) this.arrive(packet);
+  }
+
+  /** Hand `packet` to the endpoint at its address; a connected sender whose peer is not there hears 111. */
+  private arrive(packet: Packet): void {
+    const sender = packet.sender;
+    const { from, to } = packet;
+    // A capture sees each datagram that arrives, as the wire carried it (one check when none is on).
+    if (this.tcp.tap !== null && from.kind === "inet" && to.kind === "inet") {
+      this.tcp.tap.datagram(from, to, packet.data, this.clock.stamp());
+    }
+    const receiver = sender.pairedWith ?? this.datagramAt(packet.to, sender.kind);
+    if (receiver !== undefined && !receiver.closed) {
+      receiver.sink.datagram(packet.data, packet.from);
+      return;
+    }
+    // ICMP port unreachable: reported to a connected socket only (the kernel ignores it otherwise).
+    if (!sender.closed) sender.sink.error(ECONNREFUSED);
+  }
+
+  private datagramAt(to: Endpoint, kind: 4 | 6 | "unix"): MemoryDatagram | undefined {
+    if (to.kind === "unix") return this.datagrams.get(`udp-unix:${to.path}`);
+    const host = to.host === "localhost" ? (kind === 6 ? "::1" : "127.0.0.1") : to.host;
+    const exact = this.datagrams.get(`udp:${inetKey(host, to.port)}`);
+    if (exact !== undefined || !(isLoopback(host) || isWildcard(host))) return exact;
+    return this.datagrams.get(`udp:${inetKey(kind === 6 ? "::" : "0.0.0.0", to.port)}`);
+  }
 
   /** @internal `stream` reports to `sink` from now on. */
   attached(sink: StreamSink, stream: MemoryStream): void {
@@ -254,13 +438,14 @@ export class MemoryWire implements Wire {
       const key = unixKey(at.path);
       if (this.listeners.has(key)) return EADDRINUSE;
       this.listeners.set(key, listener);
+      this.listening.set(listener, this.listened++);
       return { key, info: at };
     }
     const host = at.host;
     if (!isWildcard(host) && !isLoopback(host)) return EADDRNOTAVAIL;
     let port = at.port;
     if (port === 0) {
-      const free = this.ephemeralPort();
+      const free = this.ephemeralPort(this.usedPorts);
       // Linux's listen() when no port is left to bind to.
       if (free === null) return EADDRINUSE;
       port = free;
@@ -269,12 +454,15 @@ export class MemoryWire implements Wire {
     }
     const key = inetKey(host, port);
     this.listeners.set(key, listener);
+    this.listening.set(listener, this.listened++);
     this.usedPorts.add(port);
     return { key, info: { kind: "inet", host, port } };
   }
 
   /** @internal Free a listener's address. */
   unbind(key: string): void {
+    const listener = this.listeners.get(key);
+    if (listener !== undefined) this.listening.delete(listener);
     this.listeners.delete(key);
     if (!key.startsWith("unix:")) this.releasePort(splitKey(key)[1]);
   }
@@ -293,13 +481,13 @@ export class MemoryWire implements Wire {
     return false;
   }
 
-  /** The next free port of the range, or `null` when all are taken. */
-  private ephemeralPort(): number | null {
+  /** The next port of the range free in `used` (TCP's or UDP's), taken; `null` when all are taken. */
+  private ephemeralPort(used: Set<number>): number | null {
     for (let tries = 0; tries <= this.lastPort - this.firstPort; tries++) {
       const port = this.nextPort;
       this.nextPort = port === this.lastPort ? this.firstPort : port + 1;
-      if (!this.usedPorts.has(port)) {
-        this.usedPorts.add(port);
+      if (!used.has(port)) {
+        used.add(port);
         return port;
       }
     }
@@ -316,6 +504,7 @@ export class MemoryWire implements Wire {
       if (listener !== undefined) break;
     }
     if (listener === undefined) {
+      if (stream.tcp) this.tcp.refused(stream.tcp);
       stream.fail(ECONNREFUSED);
       return;
     }
@@ -325,7 +514,12 @@ export class MemoryWire implements Wire {
     stream.remoteEnd = there;
     accepted.localEnd = there;
     accepted.remoteEnd = stream.localEnd;
+    if (stream.tcp) {
+      accepted.tcp = this.tcp.accepted(stream.tcp, there);
+      accepted.tcp.stream = accepted;
+    }
     listener.sink.accepted(accepted);
+    if (stream.tcp) this.tcp.handshake(stream.tcp);
     stream.sink.connected();
     this.activate(stream.out);
     this.activate(stream.in);
@@ -338,6 +532,7 @@ export class MemoryWire implements Wire {
     if (to.destroyed && pipe.bytes > 0) {
       // Bytes reach a closed socket: its kernel answers with a reset, and the writer's next write fails.
       pipe.drop();
+      if (to.tcp) this.tcp.reset(to.tcp);
       pipe.from?.brokenPipe();
       return;
     }
@@ -356,15 +551,18 @@ export class MemoryWire implements Wire {
       const done = write.offset === write.chunk.length;
       if (done) pipe.writes.shift();
       to.sink.data(piece);
+      if (pipe.from?.tcp) this.tcp.data(pipe.from.tcp, piece);
       if (done) pipe.from?.wrote();
     } while (limit === Infinity && !to.paused && !to.destroyed);
     if (pipe.writes.length === 0 && pipe.resetting) {
       pipe.resetting = false;
+      if (pipe.from?.tcp) this.tcp.reset(pipe.from.tcp);
       to.fail(ECONNRESET);
       return;
     }
     if (pipe.writes.length === 0 && pipe.ending && !pipe.ended) {
       pipe.ended = true;
+      if (pipe.from?.tcp) this.tcp.fin(pipe.from.tcp);
       if (!to.destroyed) to.sink.end();
       pipe.from?.sentEnd();
     }
@@ -372,9 +570,41 @@ export class MemoryWire implements Wire {
 
   private schedule(): void {
     if (!this.auto || this.immediate !== null) return;
-    if (this.tasks.length === 0 && this.active.size === 0) return;
+    if (
+      this.tasks.length === 0 &&
+      this.active.size === 0 &&
+      this.outbox.length === 0 &&
+      this.path.held === 0
+    ) {
+      return;
+    }
     this.immediate = setImmediate(this.onImmediate);
   }
+}
+
+/** The window of an end no socket reads from (an orphan): a default receive buffer. */
+const DEFAULT_ROOM = 256 * 1024;
+
+/**
+ * The receive room of `end`, the window it announces: none while its reader stops or its direction is held, else
+ * what its socket's receive buffer has room for (the socket is the stream's sink: `buffered`, `rcvbuf`).
+ */
+function roomOf(end: TcpEndpoint): number {
+  const stream = end.stream;
+  if (!(stream instanceof MemoryStream)) return 0;
+  if (stream.in.isHeld || (stream.paused && !stream.destroyed)) return 0;
+  const sock = stream.destroyed ? undefined : asKernelSocket(stream.sink);
+  return sock === undefined ? DEFAULT_ROOM : Math.max(0, sock.rcvbuf - sock.buffered);
+}
+
+/** The address a datagram from `sender` shows: its bound address, with a wildcard host made the loopback. */
+function sourceOf(sender: MemoryDatagram, to: Endpoint | null): Endpoint {
+  const local = sender.localEnd;
+  if (local === null || sender.pairedWith !== null) return { kind: "unix", path: "" };
+  if (local.kind === "unix" || !isWildcard(local.host)) return local;
+  const loopback = sender.kind === 6 ? "::1" : "127.0.0.1";
+  const host = to?.kind === "inet" && isLoopback(to.host) ? to.host : loopback;
+  return { kind: "inet", host, port: local.port };
 }
 
 function unixKey(path: string): string {

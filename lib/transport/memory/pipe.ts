@@ -53,11 +53,13 @@ export class MemoryPipe {
   /** Keep what is sent in flight (a peer that stops reading): the sender's send buffer fills. */
   hold(): void {
     this.held = true;
+    if (this.to?.tcp) this.network.tcp.windowChanged(this.to.tcp);
   }
 
   /** Deliver again what was held, and what follows. */
   release(): void {
     this.held = false;
+    if (this.to?.tcp) this.network.tcp.windowChanged(this.to.tcp);
     this.network.activate(this);
   }
 

@@ -9,6 +9,7 @@ import { constants } from "node:os";
 import type { HostPort, StreamSink, WireStream } from "../interface.ts";
 import type { MemoryWire } from "./network.ts";
 import type { MemoryPipe } from "./pipe.ts";
+import type { TcpEndpoint } from "./tcp-state.ts";
 
 const { EPIPE } = constants.errno;
 
@@ -39,6 +40,8 @@ export class MemoryStream implements WireStream {
   remoteEnd: HostPort | null = null;
   /** The port this end took from the network's ephemeral ones (a connecting end), given back when it is gone. */
   ephemeralPort: number | null = null;
+  /** This end's TCP state and sequence numbers (see `tcp-state.ts`); `null` when it failed before connecting. */
+  tcp: TcpEndpoint | null = null;
 
   constructor(
     readonly network: MemoryWire,
@@ -82,7 +85,7 @@ export class MemoryStream implements WireStream {
 
   end(): void {
     if (!this.out.ending) {
-      this.closingFirst();
+      if (this.tcp) this.network.tcp.closing(this.tcp);
       this.out.ending = true;
       this.network.activate(this.out);
     }
@@ -93,6 +96,7 @@ export class MemoryStream implements WireStream {
   }
 
   resume(): void {
+    if (this.paused && this.tcp) this.network.tcp.windowChanged(this.tcp);
     this.paused = false;
     this.network.activate(this.in);
   }
@@ -115,7 +119,7 @@ export class MemoryStream implements WireStream {
     this.markDestroyed();
     this.out.drop();
     if (!this.out.ending) {
-      this.closingFirst();
+      if (this.tcp) this.network.tcp.closing(this.tcp);
       this.out.ending = true;
       this.network.activate(this.out);
     }
@@ -138,6 +142,7 @@ export class MemoryStream implements WireStream {
   reset(): void {
     if (this.destroyed) return;
     this.markDestroyed();
+    if (this.tcp) this.network.tcp.aborted(this.tcp);
     this.out.ended = true;
     this.out.resetting = true;
     this.network.activate(this.out);
@@ -158,6 +163,7 @@ export class MemoryStream implements WireStream {
   fail(errno: number): void {
     if (this.destroyed) return;
     this.markDestroyed();
+    if (this.tcp) this.network.tcp.failed(this.tcp);
     this.out.drop();
     this.in.drop();
     this.out.ended = true;
@@ -175,14 +181,9 @@ export class MemoryStream implements WireStream {
   /** Gone: give the port back. */
   private markDestroyed(): void {
     this.destroyed = true;
+    if (this.tcp) this.network.tcp.released(this.tcp);
     if (this.ephemeralPort !== null) this.network.releasePort(this.ephemeralPort);
     this.ephemeralPort = null;
-  }
-
-  /** This end closes its side first (the peer has not): a connection's address goes to TIME_WAIT. */
-  private closingFirst(): void {
-    if (this.in.ending || this.localEnd === null || this.remoteEnd === null) return;
-    this.network.enterTimeWait(this.localEnd.host, this.localEnd.port);
   }
 
   /** End of stream was delivered on what this end sent. */

@@ -70,7 +70,8 @@ export class ReceiveQueue {
 
   /** Drop everything held. */
   clear(): void {
-    this.chunks.length = 0;
+    // Usually empty already (a socket closed with nothing unread): the length setter is a runtime call.
+    if (this.chunks.length !== 0) this.chunks.length = 0;
     this.head = 0;
     this.bytes = 0;
   }

@@ -462,7 +462,8 @@ export abstract class PollLikeSelector<
       if ((event & ~POLLOUT) !== 0) events |= EVENT_READ;
       ready[count++] = key.pair(events & key.events);
     }
-    ready.length = count;
+    // The length setter is a runtime call: only when a ready entry had no key.
+    if (count !== n) ready.length = count;
     return this.traced(timeout, ready);
   }
 

@@ -1568,6 +1568,33 @@ describe("using and createConnection", () => {
       93,
       "Protocol not supported",
     );
+    // As python3 on Linux: a type the family lacks is 94; SOCK_RAW (not emulated; root only on Linux) is 93.
+    for (const [family, type, code, text] of [
+      [socket.AF_INET, socket.SOCK_RDM, 94, "Socket type not supported"],
+      [socket.AF_INET6, 0, 94, "Socket type not supported"],
+      [socket.AF_UNIX, 6, 94, "Socket type not supported"],
+      [socket.AF_INET, socket.SOCK_RAW, 93, "Protocol not supported"],
+    ] as const) {
+      expectOSError(
+        thrown(() => socket.socket(family, type)),
+        OSError,
+        code,
+        text,
+      );
+    }
+    // SOCK_NONBLOCK in the type: a non-blocking socket (timeout 0.0); the type reads back without the flags.
+    const flagged = track(
+      socket.socket(socket.AF_INET, socket.SOCK_DGRAM | socket.SOCK_NONBLOCK | socket.SOCK_CLOEXEC),
+    );
+    expect([flagged.type, flagged.gettimeout(), flagged.getblocking()]).toEqual([
+      socket.SOCK_DGRAM,
+      0,
+      false,
+    ]);
+    expect(repr(flagged.type)).toBe("<SocketKind.SOCK_DGRAM: 2>");
+    expect(
+      track(socket.socket(socket.AF_INET, socket.SOCK_STREAM | socket.SOCK_CLOEXEC)).gettimeout(),
+    ).toBeNull();
     const plain = await socket.createConnection(address);
     track(plain);
     track((await sock.accept())[0]);

@@ -26,6 +26,8 @@ export const EMSGSIZE = 90;
 export const ENOPROTOOPT = 92;
 /** Protocol not supported. */
 export const EPROTONOSUPPORT = 93;
+/** Socket type not supported: a type the family does not have. */
+export const ESOCKTNOSUPPORT = 94;
 /** Operation not supported: listen()/accept() on a datagram socket. */
 export const EOPNOTSUPP = 95;
 /** Address family not supported by protocol. */

@@ -153,6 +153,7 @@ const STRERROR: Readonly<Record<string, string>> = {
   EOPNOTSUPP: "Operation not supported",
   ENOTSUP: "Operation not supported",
   EPROTONOSUPPORT: "Protocol not supported",
+  ESOCKTNOSUPPORT: "Socket type not supported",
   EAFNOSUPPORT: "Address family not supported by protocol",
   EADDRINUSE: "Address already in use",
   EADDRNOTAVAIL: "Cannot assign requested address",
@@ -171,9 +172,14 @@ const STRERROR: Readonly<Record<string, string>> = {
   EINPROGRESS: "Operation now in progress",
 };
 
-/** Linux's ESHUTDOWN, which Node's table lacks. */
+/** Linux's ESHUTDOWN and ESOCKTNOSUPPORT, which Node's table lacks. */
 const ESHUTDOWN = 108;
-const ERRNO_BY_NAME = new Map<string, number>([...Object.entries(errno), ["ESHUTDOWN", ESHUTDOWN]]);
+const ESOCKTNOSUPPORT = 94;
+const ERRNO_BY_NAME = new Map<string, number>([
+  ...Object.entries(errno),
+  ["ESHUTDOWN", ESHUTDOWN],
+  ["ESOCKTNOSUPPORT", ESOCKTNOSUPPORT],
+]);
 const NAME_BY_ERRNO = new Map<number, string>();
 for (const [name, value] of ERRNO_BY_NAME) {
   // Aliases (EWOULDBLOCK = EAGAIN) keep the first, canonical name.

@@ -66,6 +66,14 @@ export const SOCK_STREAM = SocketKind.members.SOCK_STREAM;
 export const SOCK_DGRAM = SocketKind.members.SOCK_DGRAM;
 /** Socket type: raw; getaddrinfo() names it. */
 export const SOCK_RAW = SocketKind.members.SOCK_RAW;
+/** Socket type: reliable datagrams (Linux has no protocol for it: `socket()` raises OSError 94). */
+export const SOCK_RDM = SocketKind.members.SOCK_RDM;
+/** Socket type: sequenced packets (AF_UNIX on Linux; not emulated, `socket()` raises OSError 93). */
+export const SOCK_SEQPACKET = SocketKind.members.SOCK_SEQPACKET;
+/** Flag of `socket()`'s type: the socket starts non-blocking (timeout 0.0). */
+export const SOCK_NONBLOCK = SocketKind.members.SOCK_NONBLOCK;
+/** Flag of `socket()`'s type: close on exec (taken, no effect: no process here execs). */
+export const SOCK_CLOEXEC = SocketKind.members.SOCK_CLOEXEC;
 
 /** getaddrinfo(): addresses to bind (`None` host: the any-address). */
 export const AI_PASSIVE = AddressInfo.members.AI_PASSIVE;

@@ -79,6 +79,7 @@ import {
 } from "./socket-calls.ts";
 import { blockingCall, waitFor } from "./blocking.ts";
 import { OSError, errno, fromErrno, raisedHere } from "./errors.ts";
+import { ESOCKTNOSUPPORT } from "../kernel/errno.ts";
 import { AF_INET, AF_INET6, AF_UNIX, SOCK_DGRAM, SOCK_STREAM } from "../kernel/constants.ts";
 import { READABLE, WRITABLE } from "../kernel/fd.ts";
 import { DatagramSocket } from "../kernel/datagram-socket.ts";
@@ -658,10 +659,21 @@ export function setdefaulttimeout(timeout: number | null): void {
   defaultTimeout = checkTimeout(timeout);
 }
 
+/** `SOCK_NONBLOCK` and `SOCK_CLOEXEC`, the flags Linux takes in `socket()`'s type. */
+const TYPE_FLAGS = 2048 | 524288;
+/** `SOCK_RAW`, `SOCK_SEQPACKET`, `SOCK_PACKET`: types Linux has, and this emulation does not. */
+const SOCK_RAW = 3;
+const SOCK_SEQPACKET = 5;
+const SOCK_PACKET = 10;
+
 /**
- * Python's `socket.socket(family, type, proto)`: a new socket, in blocking mode. `proto` is 0, or
- * {@link IPPROTO_TCP} (6) for an AF_INET/AF_INET6 socket; it shows in the repr.
- * @throws OSError 97 for an unknown family; OSError 93 for a type other than SOCK_STREAM or another protocol.
+ * Python's `socket.socket(family, type, proto)`: a new socket, in blocking mode, or non-blocking when the type
+ * has `SOCK_NONBLOCK` (its timeout is then 0.0, as Python's); `SOCK_CLOEXEC` is taken and has no effect here.
+ * `type` reads back without the flags. `proto` is 0, or {@link IPPROTO_TCP} (6) / {@link IPPROTO_UDP} (17) for an
+ * AF_INET/AF_INET6 socket; it shows in the repr.
+ * @throws OSError 97 for an unknown family; OSError 94 (Socket type not supported) for a type the family does
+ *   not have; OSError 93 (Protocol not supported) for another protocol, and for the types Linux has that are not
+ *   emulated (`SOCK_RAW`, `SOCK_SEQPACKET`, `SOCK_PACKET`).
  */
 export function socket(
   family: number = AF_INET,
@@ -672,7 +684,15 @@ export function socket(
   if (family !== AF_INET && family !== AF_INET6 && family !== AF_UNIX) {
     throw fromErrno(errno.EAFNOSUPPORT);
   }
-  if (type !== SOCK_STREAM && type !== SOCK_DGRAM) throw fromErrno(errno.EPROTONOSUPPORT);
+  const nonblocking = (type & 2048) !== 0;
+  type &= ~TYPE_FLAGS;
+  if (type !== SOCK_STREAM && type !== SOCK_DGRAM) {
+    const linuxHasIt =
+      family === AF_UNIX
+        ? type === SOCK_RAW || type === SOCK_SEQPACKET
+        : type === SOCK_RAW || (family === AF_INET && type === SOCK_PACKET);
+    throw fromErrno(linuxHasIt ? errno.EPROTONOSUPPORT : ESOCKTNOSUPPORT);
+  }
   const ipProto = type === SOCK_STREAM ? IPPROTO_TCP : IPPROTO_UDP;
   if (proto !== 0 && (proto !== ipProto || family === AF_UNIX)) {
     throw fromErrno(errno.EPROTONOSUPPORT);
@@ -685,7 +705,7 @@ export function socket(
     type === SOCK_STREAM
       ? new StreamSocket(family, type, proto, wire)
       : new DatagramSocket(family, type, proto, wire);
-  core.open(defaultTimeout);
+  core.open(nonblocking ? 0 : defaultTimeout);
   return new BlockingSocket(core);
 }
 

@@ -243,16 +243,18 @@ for (const wire of WIRES) {
       );
     });
 
-    it("GeneralModuleTests.test_socket_consistent_sock_type (partly: made without SOCK_NONBLOCK | SOCK_CLOEXEC)", () => {
-      // CPython's check: whatever settimeout() and setblocking() did, `type` is SOCK_STREAM, the flags masked out.
-      // (Python 3.6 on Linux reported SOCK_STREAM | SOCK_NONBLOCK, 2049, once a socket was non-blocking:
-      // bpo-32331.) Here `type` is read, after each change, from the view the socket is then used through (the
-      // blocking view, or the non-blocking one setblocking(false) returns), so a getter that took the mode into
-      // account would fail here. Dropped: CPython makes the socket with `SOCK_STREAM | SOCK_NONBLOCK |
-      // SOCK_CLOEXEC` and checks `type` right away; our socket() does not take those flags (it raises
-      // OSError 93, Protocol not supported), so the socket is made with SOCK_STREAM. Added: repr() shows the
-      // same `type=1`, as Python's does.
-      using s = wire.socket(socket.AF_INET, socket.SOCK_STREAM);
+    it("GeneralModuleTests.test_socket_consistent_sock_type", () => {
+      // CPython's check: made with SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, and whatever settimeout() and
+      // setblocking() did, `type` is SOCK_STREAM, the flags masked out. (Python 3.6 on Linux reported
+      // SOCK_STREAM | SOCK_NONBLOCK, 2049, once a socket was non-blocking: bpo-32331.) Here `type` is read, after
+      // each change, from the view the socket is then used through (the blocking view, or the non-blocking one
+      // setblocking(false) returns), so a getter that took the mode into account would fail here. Added: repr()
+      // shows the same `type=1`, as Python's does, and SOCK_NONBLOCK made the socket non-blocking (timeout 0.0).
+      using s = wire.socket(
+        socket.AF_INET,
+        socket.SOCK_STREAM | socket.SOCK_NONBLOCK | socket.SOCK_CLOEXEC,
+      );
+      expect(s.gettimeout()).toBe(0);
       const expectStream = (
         view: socket.BlockingSocket | socket.NonBlockingSocket,
         after: string,

@@ -140,6 +140,25 @@ const MEMORY_DIFFERENCES: Readonly<
   ],
 };
 
+/**
+ * A listener on 127.0.0.1:`port` (0: a free one) and a non-blocking client connected to it, the network settled
+ * after each (the connection waits in the accept queue).
+ */
+async function listenAndConnect(
+  net: MemoryNetwork,
+  port: number,
+): Promise<{ L: socket.BlockingSocket; client: socket.NonBlockingSocket }> {
+  const L = net.socket();
+  L.bind(["127.0.0.1", port]);
+  const listening = L.listen();
+  settle(net);
+  await listening;
+  const client = net.socket().setblocking(false);
+  client.connectEx(L.getsockname());
+  settle(net);
+  return { L, client };
+}
+
 /** Send what the sockets queued and run the network until nothing moves. */
 function settle(net: MemoryNetwork): void {
   flushQueued(true);
@@ -278,14 +297,7 @@ describe("the socket table's TCP states, call by call, against Linux's ss -tan",
         expect(run.stderr).toBe("");
         expect(run.stdout).toMatch(/LPORT/);
         const net = network({ auto: false });
-        const L = net.socket();
-        L.bind(["127.0.0.1", 65432]);
-        const listening = L.listen();
-        settle(net);
-        await listening;
-        const client = net.socket().setblocking(false);
-        client.connectEx(["127.0.0.1", 65432]);
-        settle(net);
+        const { L } = await listenAndConnect(net, 65432);
         L.setblocking(false).accept();
         const ours = net.ss().replaceAll("65432", "LPORT").replaceAll("32768", "CPORT");
         // ss lists the two ends of a connection in the kernel's hash order: compare the rows as a set.
@@ -303,14 +315,7 @@ describe("the socket table's TCP states, call by call, against Linux's ss -tan",
 describe("TIME-WAIT on the network's clock", () => {
   /** A connection closed actively by the client: its end is in TIME-WAIT. */
   async function timeWait(net: MemoryNetwork): Promise<number> {
-    const L = net.socket();
-    L.bind(["127.0.0.1", 0]);
-    const listening = L.listen();
-    settle(net);
-    await listening;
-    const client = net.socket().setblocking(false);
-    client.connectEx(L.getsockname());
-    settle(net);
+    const { L, client } = await listenAndConnect(net, 0);
     const [server] = L.setblocking(false).accept();
     const [, port] = client.getsockname();
     client.close();
@@ -393,14 +398,7 @@ describe("the socket table's columns", () => {
 
   it("prints as ss -tan does into a pipe, with ss -p's Process column when asked", async () => {
     const net = network({ auto: false });
-    const L = net.socket();
-    L.bind(["127.0.0.1", 65432]);
-    const listening = L.listen();
-    settle(net);
-    await listening;
-    const client = net.socket().setblocking(false);
-    client.connectEx(["127.0.0.1", 65432]);
-    settle(net);
+    const { L, client } = await listenAndConnect(net, 65432);
     expect(net.ss()).toBe(
       [
         "State  Recv-Q Send-Q Local Address:Port  Peer Address:Port Process",

@@ -21,7 +21,7 @@ import * as socket from "../lib/python/socket.ts";
 import { MemoryNetwork } from "../lib/transport/memory-network.ts";
 import { describeNeeding } from "./helpers/needs-tool.ts";
 import { findTool } from "./helpers/tools.ts";
-import { expertInfos, fields, followTcp, tshark } from "./helpers/tshark.ts";
+import { readCapture, tshark } from "./helpers/tshark.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "selectors-ts-capture-"));
 afterAll(() => {
@@ -33,7 +33,10 @@ function file(name: string): string {
   return join(dir, `${++files}-${name}`);
 }
 
-/** tshark takes a second or more to start, more on a busy machine: a test that runs it several times gets time. */
+/**
+ * tshark takes half a second of CPU to start, seconds on a busy machine: each test reads each capture with one run
+ * ({@link readCapture}) where it can, and gets time.
+ */
 const TSHARK_TIMEOUT = 120_000;
 
 /** The guided tour's requests (demos/demo.ts). */
@@ -128,17 +131,16 @@ describeNeeding("tshark", "captures read back with tshark", () => {
     async () => {
       const { path, client, server, responses } = await tour();
       expect(responses).toHaveLength(5);
-      const read = tshark(["-r", path]);
+      const read = readCapture(path, { expert: true, follow: [0, 1, 2, 3, 4] });
       expect(read.stderr).toBe("");
       expect(read.status).toBe(0);
-      expect(expertInfos(path).filter((line) => /^(Errors|Warns)/.test(line))).toEqual([]);
+      expect(read.rows.length).toBeGreaterThan(0);
+      expect(read.expert.filter((line) => /^(Errors|Warns)/.test(line))).toEqual([]);
       const requests = sentBytes(client);
       const answers = sentBytes(server);
       expect(requests).toHaveLength(5);
       expect(answers).toHaveLength(5);
-      expect(followTcp(path, [0, 1, 2, 3, 4])).toEqual(
-        requests.map((request, i) => [request, answers[i]]),
-      );
+      expect(read.streams).toEqual(requests.map((request, i) => [request, answers[i]]));
     },
     TSHARK_TIMEOUT,
   );
@@ -147,17 +149,17 @@ describeNeeding("tshark", "captures read back with tshark", () => {
     "the dissector decodes every request and response of the tour, with content as JSON text or binary",
     async () => {
       const { path } = await tour();
-      const decoded = fields(
-        path,
-        [
+      const { rows } = readCapture(path, {
+        fields: [
           "course.header_length",
           "course.content_type",
           "course.content_length",
           "course.content_text",
+          "course.content",
         ],
-        "course",
-      );
-      expect(decoded).toEqual([
+        filter: "course",
+      });
+      expect(rows.map((row) => row.slice(0, 4))).toEqual([
         ["103", "text/json", "41", '{"action": "search", "value": "morpheus"}'],
         ["103", "text/json", "43", '{"result": "Follow the white rabbit. \u{1f430}"}'],
         ["103", "text/json", "37", '{"action": "search", "value": "ring"}'],
@@ -180,8 +182,9 @@ describeNeeding("tshark", "captures read back with tshark", () => {
       const block = shown.slice(shown.indexOf("Internet Protocol Version 4")).trimEnd();
       expect(block.split("\n")).toHaveLength(10);
       expect(guide).toContain(`\`\`\`text\n${block}\n\`\`\``);
-      const binary = fields(path, ["course.content"], "course.content");
-      expect(binary.map(([hex]) => Buffer.from(hex ?? "", "hex").toString())).toEqual([
+      // The binary frames' content, which has no text: the rows whose course.content is there.
+      const binary = rows.map((row) => row[4] ?? "").filter((hex) => hex !== "");
+      expect(binary.map((hex) => Buffer.from(hex, "hex").toString())).toEqual([
         "findx",
         "First 10 bytes of request: findx",
       ]);
@@ -194,15 +197,23 @@ describeNeeding("tshark", "captures read back with tshark", () => {
     async () => {
       const whole = await tour();
       const { path, client } = await tour(1);
-      const lengths = new Set(fields(path, ["tcp.len"], "tcp.len > 0").map(([len]) => len));
-      expect(lengths).toEqual(new Set(["1"]));
-      expect(fields(path, ["course.content_text"], "course")).toEqual(
-        fields(whole.path, ["course.content_text"], "course"),
-      );
-      expect(followTcp(path, [0])[0]?.[0]).toEqual(sentBytes(client)[0]);
+      const texts = (file: string): string[][] =>
+        readCapture(file, { fields: ["course.content_text"], filter: "course" }).rows;
+      const split = readCapture(path, {
+        fields: ["tcp.len"],
+        filter: "tcp.len > 0",
+        follow: [0],
+        expert: true,
+      });
+      expect(new Set(split.rows.map(([len]) => len))).toEqual(new Set(["1"]));
+      expect(texts(path)).toEqual(texts(whole.path));
+      expect(texts(path)).toHaveLength(10);
+      expect(split.streams[0]?.[0]).toEqual(sentBytes(client)[0]);
       // One byte per segment: no segment starts with a whole frame header, so only the port finds the protocol.
-      expect(fields(path, ["frame.number"], "course", ["-o", "course.port:1"])).toEqual([]);
-      expect(expertInfos(path).filter((line) => /^(Errors|Warns)/.test(line))).toEqual([]);
+      expect(readCapture(path, { filter: "course", extra: ["-o", "course.port:1"] }).rows).toEqual(
+        [],
+      );
+      expect(split.expert.filter((line) => /^(Errors|Warns)/.test(line))).toEqual([]);
     },
     TSHARK_TIMEOUT,
   );
@@ -243,16 +254,24 @@ describeNeeding("tshark", "captures read back with tshark", () => {
       net.settle();
       expect(server.recv(10).toString()).toBe("held");
       capture.close();
-      const rows = fields(path, ["tcp.srcport", "tcp.window_size_value", "tcp.len"]);
-      // Handshake (3), the server's zero window, its update, the data, its ACK.
+      const { rows } = readCapture(path, {
+        fields: [
+          "tcp.srcport",
+          "tcp.window_size_value",
+          "tcp.len",
+          "tcp.analysis.zero_window",
+          "tcp.analysis.window_update",
+        ],
+      });
+      // Handshake (3), the server's zero window, its update, the data, its ACK; tshark's analysis flags the zero
+      // window and the update (a flag field prints 1 where it is set).
       expect(rows.slice(3)).toEqual([
-        ["65432", "0", "0"],
-        ["65432", "2048", "0"],
-        [expect.any(String), "2048", "4"],
-        ["65432", "2047", "0"],
+        ["65432", "0", "0", "1", ""],
+        ["65432", "2048", "0", "", "1"],
+        [expect.any(String), "2048", "4", "", ""],
+        ["65432", "2047", "0", "", ""],
       ]);
-      expect(fields(path, ["frame.number"], "tcp.analysis.zero_window")).toEqual([["4"]]);
-      expect(fields(path, ["frame.number"], "tcp.analysis.window_update")).toEqual([["5"]]);
+      expect(rows.slice(0, 3).every((row) => row[3] === "" && row[4] === "")).toBe(true);
       client.close();
       server.close();
     },
@@ -275,9 +294,11 @@ describeNeeding("tshark", "captures read back with tshark", () => {
       refused.connectEx(["127.0.0.1", 9]);
       net.settle();
       capture.close();
-      const flags = fields(path, ["ipv6.src", "ip.src", "tcp.srcport", "tcp.flags"]).map((row) =>
-        row.filter((cell) => cell !== "").join(" "),
-      );
+      const read = readCapture(path, {
+        fields: ["ipv6.src", "ip.src", "tcp.srcport", "tcp.flags"],
+        expert: true,
+      });
+      const flags = read.rows.map((row) => row.filter((cell) => cell !== "").join(" "));
       expect(flags).toEqual([
         "::1 32768 0x0002", // SYN
         "::1 65432 0x0012", // SYN-ACK
@@ -289,8 +310,8 @@ describeNeeding("tshark", "captures read back with tshark", () => {
         "127.0.0.1 32769 0x0002", // a connect to a port nobody listens on: SYN, then RST-ACK
         "127.0.0.1 9 0x0014",
       ]);
-      expect(tshark(["-r", path]).stderr).toBe("");
-      expect(expertInfos(path).filter((line) => line.startsWith("Errors"))).toEqual([]);
+      expect(read.stderr).toBe("");
+      expect(read.expert.filter((line) => line.startsWith("Errors"))).toEqual([]);
       for (const sock of [client, server, refused]) sock.close();
     },
     TSHARK_TIMEOUT,
@@ -313,12 +334,10 @@ describeNeeding("tshark", "captures read back with tshark", () => {
         Buffer.from("pong!"),
       );
       capture.close();
-      const rows = fields(
-        path,
-        ["udp.srcport", "udp.dstport", "udp.length", "data.data", "udp.checksum.status"],
-        undefined,
-        ["-o", "udp.check_checksum:TRUE"],
-      );
+      const { rows } = readCapture(path, {
+        fields: ["udp.srcport", "udp.dstport", "udp.length", "data.data", "udp.checksum.status"],
+        extra: ["-o", "udp.check_checksum:TRUE"],
+      });
       expect(rows).toEqual([
         ["40000", "9999", "12", Buffer.from("ping").toString("hex"), "1"],
         ["9999", "40000", "13", Buffer.from("pong!").toString("hex"), "1"],
@@ -342,12 +361,10 @@ describeNeeding("tshark", "captures read back with tshark", () => {
       capture.close();
       const [, port] = v.getsockname();
       expect(
-        fields(
-          path,
-          ["udp.srcport", "udp.dstport", "data.data", "udp.checksum.status"],
-          undefined,
-          ["-o", "udp.check_checksum:TRUE"],
-        ),
+        readCapture(path, {
+          fields: ["udp.srcport", "udp.dstport", "data.data", "udp.checksum.status"],
+          extra: ["-o", "udp.check_checksum:TRUE"],
+        }).rows,
       ).toEqual([
         [String(port), "9999", Buffer.from("ping").toString("hex"), "1"],
         [String(port), "9998", Buffer.from("lost").toString("hex"), "1"],
@@ -373,10 +390,13 @@ describeNeeding("tshark", "captures read back with tshark", () => {
       flushQueued(true);
       net.settle();
       capture.close();
-      expect(fields(path, ["course.content_text"], "course.content_text")).toEqual([
-        ['{"action": "search", "value": "neo"}'],
-      ]);
-      expect(expertInfos(path).filter((line) => line.includes("course"))).toEqual([
+      const read = readCapture(path, {
+        fields: ["course.content_text"],
+        filter: "course.content_text",
+        expert: true,
+      });
+      expect(read.rows).toEqual([['{"action": "search", "value": "neo"}']]);
+      expect(read.expert.filter((line) => line.includes("course"))).toEqual([
         "Errors Malformed COURSE Malformed course frame: the JSON header does not parse",
       ]);
       client.close();
@@ -474,9 +494,11 @@ describeNeeding("tshark", "the dissector on a capture of a real loopback run", (
         '{"action": "search", "value": "ring"}',
         '{"result": "In the caves beneath the Misty Mountains. \u{1f48d}"}',
       ];
-      expect(fields(path, ["course.content_text"], "course").map(([text]) => text)).toEqual(
-        expected,
-      );
+      expect(
+        readCapture(path, { fields: ["course.content_text"], filter: "course" }).rows.map(
+          ([text]) => text,
+        ),
+      ).toEqual(expected);
       const byPort = tshark([
         "-r",
         path,

@@ -44,20 +44,71 @@ export function tshark(args: readonly string[]): TsharkRun {
   return { stdout: run.stdout, stderr: run.stderr.replace(ROOT_WARNING, ""), status: run.status };
 }
 
+/** What one tshark run read of a capture ({@link readCapture}). */
+export interface CaptureReading {
+  /** One row per packet shown (all, or those `filter` keeps): the values of `fields`, in their order. */
+  readonly rows: string[][];
+  /** For each index of `follow`, in that order: what the stream's first node sent, and what the other sent. */
+  readonly streams: [Buffer, Buffer][];
+  /** The expert infos (`-z expert,note`), one `Severity Group Protocol Summary` line each (when `expert`). */
+  readonly expert: string[];
+  /** Standard error, without the line about running as root. */
+  readonly stderr: string;
+  readonly status: number | null;
+}
+
+/** What {@link readCapture} asks tshark for. */
+export interface ReadOptions {
+  /** Fields to print for each packet (`-T fields -e ...`). */
+  readonly fields?: readonly string[];
+  /** A display filter (`-Y`): which packets get a row. tshark's statistics (follow, expert) still see all. */
+  readonly filter?: string;
+  /** TCP streams to follow (`-z follow,tcp,raw,N`). */
+  readonly follow?: readonly number[];
+  /** List the expert infos (`-z expert,note`). */
+  readonly expert?: boolean;
+  /** More options, before the file (`-o name:value`, `-d ...`). */
+  readonly extra?: readonly string[];
+}
+
 /**
- * Follow TCP streams `indices` of `file` (one tshark run): for each, what its first node sent, and what the other
- * sent.
+ * Read `file` with one tshark run: the packets' fields, followed streams and expert infos together. tshark takes
+ * about half a second of CPU to start, most of a capture test's cost, so a test asks for all it checks at once.
  */
-export function followTcp(file: string, indices: readonly number[]): [Buffer, Buffer][] {
-  const { stdout } = tshark([
+export function readCapture(file: string, options: ReadOptions): CaptureReading {
+  const { fields = [], filter, follow = [], expert = false, extra = [] } = options;
+  const run = tshark([
+    ...extra,
     "-r",
     file,
-    "-q",
-    ...indices.flatMap((index) => ["-z", `follow,tcp,raw,${index}`]),
+    ...(filter === undefined ? [] : ["-Y", filter]),
+    // frame.number first, so that no row is empty: the first empty line is where the statistics begin.
+    "-T",
+    "fields",
+    ...["frame.number", ...fields].flatMap((name) => ["-e", name]),
+    ...(expert ? ["-z", "expert,note"] : []),
+    ...follow.flatMap((index) => ["-z", `follow,tcp,raw,${index}`]),
   ]);
+  const lines = run.stdout.split("\n");
+  const end = lines.indexOf("");
+  const rows = lines
+    .slice(0, end === -1 ? lines.length : end)
+    .map((line) => line.split("\t").slice(1));
+  const statistics = end === -1 ? "" : lines.slice(end).join("\n");
+  return {
+    rows,
+    streams: followedStreams(statistics, follow),
+    expert: expert ? expertLines(statistics) : [],
+    stderr: run.stderr,
+    status: run.status,
+  };
+}
+
+/** The streams `indices` in tshark's `follow,tcp,raw` output: what each side sent. */
+function followedStreams(printed: string, indices: readonly number[]): [Buffer, Buffer][] {
   // tshark prints the streams in its own order: find each by its filter line.
   const streams = new Map<number, string>();
-  for (const text of stdout.split(/^Follow: tcp,raw$/m).slice(1)) {
+  for (const text of printed.split(/^Follow: tcp,raw$/m).slice(1)) {
     const index = /^Filter: tcp\.stream eq (\d+)$/m.exec(text)?.[1];
     if (index !== undefined) streams.set(Number(index), text);
   }
@@ -73,38 +124,15 @@ export function followTcp(file: string, indices: readonly number[]): [Buffer, Bu
   });
 }
 
-/** The expert infos of `file` (`-z expert`), one `Severity Group Protocol Summary` line each. */
-export function expertInfos(file: string, extra: readonly string[] = []): string[] {
-  const { stdout } = tshark(["-r", file, ...extra, "-q", "-z", "expert,note"]);
+/** The expert infos in tshark's `expert,note` output, one `Severity Group Protocol Summary` line each. */
+function expertLines(printed: string): string[] {
   const lines: string[] = [];
   let severity = "";
-  for (const line of stdout.split("\n")) {
+  for (const line of printed.split("\n")) {
     const heading = /^(Errors|Warns|Notes|Chats) \(\d+\)/.exec(line);
     if (heading !== null) severity = heading[1] ?? "";
     const row = /^\s+(\d+)\s+(\S+)\s+(\S+)\s+(.*)$/.exec(line);
     if (row !== null && severity !== "") lines.push(`${severity} ${row[2]} ${row[3]} ${row[4]}`);
   }
   return lines;
-}
-
-/** `-T fields -e ...` of `file`: one array of values per packet. */
-export function fields(
-  file: string,
-  names: readonly string[],
-  filter?: string,
-  extra: readonly string[] = [],
-): string[][] {
-  const { stdout } = tshark([
-    ...extra,
-    "-r",
-    file,
-    ...(filter === undefined ? [] : ["-Y", filter]),
-    "-T",
-    "fields",
-    ...names.flatMap((name) => ["-e", name]),
-  ]);
-  return stdout
-    .split("\n")
-    .filter((line) => line !== "")
-    .map((line) => line.split("\t"));
 }

@@ -19,6 +19,7 @@ import {
   loadTranscript,
   loadVector,
   maskPorts,
+  pythonExecutable,
   spawnProgram,
   tsDemo,
   tsProgram,
@@ -179,6 +180,8 @@ describe("tsProgram and tsDemo (the build made for the test run)", () => {
 });
 
 describeNeeding("python3", "spawnProgram with python3", () => {
+  // The interpreter by its own path, without the site module, as pythonPeer() starts it (see there).
+  const python = pythonExecutable() ?? "python3";
   const script = [
     "import sys",
     "print('first')",
@@ -189,7 +192,7 @@ describeNeeding("python3", "spawnProgram with python3", () => {
   ].join("\n");
 
   it("waitForLine finds lines printed before and after the call", async () => {
-    const program = spawnProgram("python3", ["-u", "-c", script]);
+    const program = spawnProgram(python, ["-S", "-u", "-c", script]);
     expect(await program.waitForLine(/^second$/)).toBe("second");
     expect(await program.waitForLine(/^first$/)).toBe("first"); // already printed
     expect(await program.waitForLines(/^(first|second)$/, 2)).toEqual(["first", "second"]);
@@ -205,14 +208,14 @@ describeNeeding("python3", "spawnProgram with python3", () => {
   });
 
   it("waitForLine rejects with the output so far when the program exits first", async () => {
-    const program = spawnProgram("python3", ["-c", "print('only line'); raise SystemExit(2)"]);
+    const program = spawnProgram(python, ["-S", "-c", "print('only line'); raise SystemExit(2)"]);
     await expect(program.waitForLine(/never/)).rejects.toThrow(
       /exited with code 2[\s\S]*only line/,
     );
   });
 
   it("waitForLine rejects with the output so far when the wait runs out", async () => {
-    const program = spawnProgram("python3", ["-u", "-c", "print('waiting'); input()"]);
+    const program = spawnProgram(python, ["-S", "-u", "-c", "print('waiting'); input()"]);
     await program.waitForLine(/^waiting$/);
     await expect(program.waitForLine(/never/, 100)).rejects.toThrow(
       /after 100 ms[\s\S]*still running[\s\S]*waiting/,
@@ -220,7 +223,7 @@ describeNeeding("python3", "spawnProgram with python3", () => {
   });
 
   it("waitForExit rejects with the output so far when the program outlives the bound", async () => {
-    const program = spawnProgram("python3", ["-u", "-c", "print('still here'); input()"]);
+    const program = spawnProgram(python, ["-S", "-u", "-c", "print('still here'); input()"]);
     await program.waitForLine(/^still here$/);
     await expect(program.waitForExit(100)).rejects.toThrow(
       /still running after 100 ms[\s\S]*still here/,
@@ -228,7 +231,7 @@ describeNeeding("python3", "spawnProgram with python3", () => {
   });
 
   it("signal() delivers SIGINT like Ctrl-C: uncaught KeyboardInterrupt kills python by SIGINT", async () => {
-    const program = spawnProgram("python3", ["-u", "-c", "print('ready'); input()"]);
+    const program = spawnProgram(python, ["-S", "-u", "-c", "print('ready'); input()"]);
     await program.waitForLine(/^ready$/);
     program.signal("SIGINT");
     const exit = await program.waitForExit();

@@ -10,6 +10,9 @@ export default defineConfig({
     // A worker runs its test files one after the other in one module graph instead of a fresh one per file: the
     // files do not depend on each other's module state, and this saves about a sixth of the run's CPU.
     isolate: false,
+    // Transformed modules are kept on disk (node_modules/.experimental-vitest-cache, keyed by their content and
+    // the config) and reused by the next run: a warm run skips the transform, about 2.4 of its CPU-seconds.
+    experimental: { fsModuleCache: true },
     testTimeout: 20_000,
     hookTimeout: 20_000,
     // The JSON report lets .ci/run print a plain "N passed, N failed" closing line.

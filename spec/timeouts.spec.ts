@@ -172,6 +172,22 @@ function started(run: () => Promise<unknown>): {
   return { outcome: () => outcome, ended };
 }
 
+/**
+ * On the fake clock: `call` is still waiting 1 ms before `ms`, and has ended at `ms`. Its outcome.
+ * @throws Error when it has not ended at `ms`.
+ */
+async function endsExactlyAt(call: ReturnType<typeof started>, ms: number): Promise<Outcome> {
+  await settle();
+  vi.advanceTimersByTime(ms - 1);
+  await settle();
+  expect(call.outcome()).toBeNull();
+  vi.advanceTimersByTime(1);
+  await call.ended;
+  const outcome = call.outcome();
+  if (outcome === null) throw new Error(`still waiting at ${String(ms)} ms`);
+  return outcome;
+}
+
 /** The fake clock of the exact tests: timers and performance.now(); setImmediate stays real. */
 function useFakeClock(): void {
   vi.useFakeTimers({
@@ -185,16 +201,12 @@ if (ON_MEMORY_WIRE) {
       it(`${name}: still waiting at 299 ms, ended at 300 ms`, async () => {
         const run = await prepare();
         useFakeClock();
-        const call = started(() => run(0.3));
-        await settle();
-        vi.advanceTimersByTime(299);
-        await settle();
-        expect(call.outcome()).toBeNull();
-        vi.advanceTimersByTime(1);
-        await call.ended;
-        const outcome = call.outcome();
-        expect(outcome).not.toBeNull();
-        if (outcome) expectTimedOut(outcome);
+        expectTimedOut(
+          await endsExactlyAt(
+            started(() => run(0.3)),
+            300,
+          ),
+        );
       });
     }
 
@@ -205,26 +217,24 @@ if (ON_MEMORY_WIRE) {
       const c = track(network.socket(socket.AF_INET, socket.SOCK_STREAM));
       useFakeClock();
       c.settimeout(0.3);
-      const call = started(() => c.connect([HOST, 8080]));
-      await settle();
-      vi.advanceTimersByTime(299);
-      await settle();
-      expect(call.outcome()).toBeNull();
-      vi.advanceTimersByTime(1);
-      await call.ended;
-      const outcome = call.outcome();
-      expect(outcome).not.toBeNull();
-      if (outcome) timedOut(outcome);
+      timedOut(
+        await endsExactlyAt(
+          started(() => c.connect([HOST, 8080])),
+          300,
+        ),
+      );
     });
 
     it("select.select(0.0001) waits 1 ms: timeouts are rounded up to whole ms", async () => {
       useFakeClock();
-      const call = started(() => select.select([], [], [], 0.0001));
-      await settle();
-      expect(call.outcome()).toBeNull();
-      vi.advanceTimersByTime(1);
-      await call.ended;
-      expect(call.outcome()).toEqual({ value: [[], [], []] });
+      expect(
+        await endsExactlyAt(
+          started(() => select.select([], [], [], 0.0001)),
+          1,
+        ),
+      ).toEqual({
+        value: [[], [], []],
+      });
     });
   });
 }

@@ -84,12 +84,25 @@ export class StreamSocket extends KernelSocket implements StreamSink, Flushable 
   nodelay = 0;
   /** Has this connection written before? (See {@link flushQueued} on Nagle.) */
   private wrote = false;
+  /** The peer's FIN has come (`shutdown(SHUT_RD)` also ends the stream, but receives none). */
+  private finIn = false;
+  /** A read has passed it (see {@link receiveQueue}). */
+  private finRead = false;
   /** Nagle's algorithm is off in the wire. */
   private nagleOff = false;
 
   /** Bytes received and not yet read. */
   get buffered(): number {
     return this.rx.bytes;
+  }
+
+  /**
+   * The receive queue as Linux's `ss` counts it (`rcv_nxt - copied_seq`): the bytes not yet read, and one for
+   * the peer's FIN until a read has passed it (a `recv()` that returns `b''`, or one that takes the last bytes
+   * when the FIN is already in; `MSG_PEEK` passes nothing).
+   */
+  get receiveQueue(): number {
+    return this.rx.bytes + (this.finIn && !this.finRead ? 1 : 0);
   }
 
   isClosed(): boolean {
@@ -141,6 +154,7 @@ export class StreamSocket extends KernelSocket implements StreamSink, Flushable 
 
   end(): void {
     this.eof = true;
+    this.finIn = true;
     this.watchers.notify();
   }
 
@@ -219,6 +233,8 @@ export class StreamSocket extends KernelSocket implements StreamSink, Flushable 
   /** Take `n` buffered bytes (n ≤ buffered), and let the wire deliver again once there is room. */
   private take(n: number): Buffer {
     const out = this.rx.take(n);
+    // Linux's read goes on into a FIN queued behind the last bytes (see receiveQueue).
+    if (this.finIn && this.rx.bytes === 0) this.finRead = true;
     if (this.paused && this.rx.bytes < this.rcvbuf) {
       this.paused = false;
       this.stream?.resume();
@@ -242,8 +258,17 @@ export class StreamSocket extends KernelSocket implements StreamSink, Flushable 
     }
     const buffered = this.rx.bytes;
     if (buffered > 0) return bufsize === 0 ? EMPTY : this.take(Math.min(bufsize, buffered));
+    return this.nothingBuffered(bufsize, true);
+  }
+
+  /**
+   * A read with no byte buffered: the pending errno, end of stream (an empty Buffer), or EAGAIN. `consume`: the
+   * read passes the peer's FIN (not so for `MSG_PEEK`, nor for a read of 0 bytes; see {@link receiveQueue}).
+   */
+  private nothingBuffered(bufsize: number, consume: boolean): Buffer | number {
     const code = this.takeErrno();
     if (code !== 0) return code;
+    if (consume && this.finIn && bufsize > 0) this.finRead = true;
     if (this.eof || this.hangup || bufsize === 0) return EMPTY;
     return EAGAIN;
   }
@@ -262,10 +287,9 @@ export class StreamSocket extends KernelSocket implements StreamSink, Flushable 
   /** As {@link recv}, but what is returned stays in the receive buffer (`MSG_PEEK`). */
   peek(bufsize: number): Buffer | number {
     const buffered = this.rx.bytes;
-    if (buffered > 0 && (this.state === "connected" || this.state === "connecting")) {
-      return bufsize === 0 ? EMPTY : this.rx.peek(Math.min(bufsize, buffered));
-    }
-    return this.recv(bufsize);
+    if (this.state !== "connected" && this.state !== "connecting") return this.recv(bufsize);
+    if (buffered > 0) return bufsize === 0 ? EMPTY : this.rx.peek(Math.min(bufsize, buffered));
+    return this.nothingBuffered(bufsize, false);
   }
 
   /** Take what fits of `data` into the send buffer: the count, or `-errno`. */
@@ -363,6 +387,8 @@ export class StreamSocket extends KernelSocket implements StreamSink, Flushable 
     this.stream = null;
     this.rx.clear();
     this.eof = false;
+    this.finIn = false;
+    this.finRead = false;
     this.hangup = false;
     this.writeShut = false;
     this.connectReported = false;

@@ -20,6 +20,8 @@ export interface KernelSocket {
   readonly fd: number;
   /** Bytes received, not yet read. */
   readonly buffered: number;
+  /** The receive queue as `ss` shows a TCP socket's: {@link buffered}, and one for a FIN not yet read. */
+  readonly receiveQueue: number;
   /** `SO_RCVBUF`. */
   readonly rcvbuf: number;
 }
@@ -38,7 +40,9 @@ export function asKernelSocket(value: unknown): KernelSocket | undefined {
   if (typeof fd !== "number" || typeof buffered !== "number" || typeof rcvbuf !== "number") {
     return undefined;
   }
-  return { fd, buffered, rcvbuf };
+  // A stream socket counts its peer's FIN (StreamSocket.receiveQueue); a datagram socket has none to count.
+  const queue = "receiveQueue" in value ? value.receiveQueue : buffered;
+  return { fd, buffered, rcvbuf, receiveQueue: typeof queue === "number" ? queue : buffered };
 }
 
 /** The open listening sockets, by the wire listener each holds (one pass over the fd table). */

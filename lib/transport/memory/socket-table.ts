@@ -6,7 +6,8 @@
  * The rules (as Linux's `ss` shows a socket):
  * - A listener: LISTEN; Recv-Q is its accept queue (connections made, not yet `accept()`ed), Send-Q its backlog.
  *   Its peer is `0.0.0.0:*` (IPv4) or `[::]:*`; a listener on `::` shows as `*:port`, peer `*:*`.
- * - A connection end: its TCP state (see `tcp-state.ts`); Recv-Q the bytes received and not yet read, Send-Q the
+ * - A connection end: its TCP state (see `tcp-state.ts`); Recv-Q the bytes received and not yet read, and for TCP
+ *   one more for the peer's FIN until a read passes it, as Linux counts (`rcv_nxt - copied_seq`); Send-Q the
  *   bytes sent and not yet delivered. Ends in CLOSED are not shown, nor sockets that are only made or bound.
  * - The fd is the socket's (`fileno()`), or `null` for a connection not yet accepted and for an orphan (an end whose
  *   socket was closed and that TCP keeps, as in FIN-WAIT-2 or TIME-WAIT).
@@ -127,9 +128,9 @@ export function socketRows(
   for (const { end, inFlight, sock } of ends) {
     if (end.state === "CLOSED") continue;
     const fd = sock !== undefined && sock.fd >= 0 ? sock.fd : null;
-    const recvQ = sock?.buffered ?? 0;
     const state: SocketState = end.state;
     if (end.netid === "u_str") {
+      const recvQ = sock?.buffered ?? 0;
       const peerId = end.peer === null ? 0 : INODE_BASE + end.peer.id + 1000;
       const local = `${end.local.host === "" ? "*" : end.local.host} ${INODE_BASE + end.id + 1000}`;
       rows.push({ netid: "u_str", state, recvQ, sendQ: inFlight, local, peer: `* ${peerId}`, fd });
@@ -138,7 +139,8 @@ export function socketRows(
     rows.push({
       netid: "tcp",
       state,
-      recvQ,
+      // As Linux: a FIN not yet read counts one (rcv_nxt - copied_seq).
+      recvQ: sock?.receiveQueue ?? 0,
       sendQ: inFlight,
       local: hostPort(end.local.host, end.local.port),
       peer: hostPort(end.remote.host, end.remote.port),

@@ -182,7 +182,7 @@ async function endsExactlyAt(call: ReturnType<typeof started>, ms: number): Prom
   await settle();
   expect(call.outcome()).toBeNull();
   vi.advanceTimersByTime(1);
-  await call.ended;
+  await settle();
   const outcome = call.outcome();
   if (outcome === null) throw new Error(`still waiting at ${String(ms)} ms`);
   return outcome;
@@ -223,6 +223,26 @@ if (ON_MEMORY_WIRE) {
           300,
         ),
       );
+    });
+
+    it("sendall: the timeout bounds the whole call; a send that makes progress does not restart it", async () => {
+      // python3 on this machine: settimeout(1.0), then sendall() of 50 MB while the peer reads 64 KiB every
+      // 0.2 s: TimeoutError('timed out') after 1.15 s. (Python 3.5 on: "the socket timeout is now the maximum
+      // total duration to send all data".)
+      const [a, b] = await pair();
+      const reader = b.setblocking(false);
+      useFakeClock();
+      a.settimeout(1.0);
+      const call = started(() => a.sendall(Buffer.alloc(SOCK_MAX_SIZE)));
+      let read = 0;
+      for (let at = 0; at < 800; at += 200) {
+        await settle();
+        vi.advanceTimersByTime(200);
+        read += reader.recv(65536).length;
+      }
+      // Each read made room, and the call sent more each time: at 800 ms it has made progress four times.
+      expect(read).toBe(4 * 65536);
+      timedOut(await endsExactlyAt(call, 200));
     });
 
     it("select.select(0.0001) waits 1 ms: timeouts are rounded up to whole ms", async () => {

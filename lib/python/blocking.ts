@@ -6,6 +6,10 @@
  *
  * Rules:
  * - With timeout 0 nothing waits: the call's own `BlockingIOError` is raised.
+ * - A timeout bounds the whole call, not each wait: a call woken for nothing (ready, then the operation would
+ *   still block) waits only what is left, and `sendall()` gets one deadline for all its sends, as CPython's
+ *   `sock_call_ex()` and `sock_sendall()` measure it (Python 3.5 on: "the socket timeout is now the maximum total
+ *   duration to send all data").
  * - A closed socket ends the wait (the call then raises `[Errno 9]` itself).
  * - A wait with no timeout keeps the process alive, as a blocking call does; one with a timeout longer than Node's
  *   longest timer is armed in parts.
@@ -24,11 +28,29 @@ const FOREVER_MS = 0x7fffffff;
  * @throws TimeoutError when the timeout passes; KeyboardInterrupt on Ctrl-C.
  */
 export function waitFor(sock: KernelSocket, bits: number): Promise<void> {
-  if (sock.isClosed() || (sock.readiness() & bits) !== 0 || sock.timeout === 0) {
-    return Promise.resolve();
-  }
+  if (sock.timeout === 0) return Promise.resolve();
+  return waitUntil(sock, bits, deadlineOf(sock));
+}
+
+/**
+ * When a call on `sock` that starts now must end, by its timeout: a `performance.now()` time in ms, or `null` (no
+ * timeout). Not for timeout 0, where nothing waits.
+ */
+export function deadlineOf(sock: KernelSocket): number | null {
+  return sock.timeout === null ? null : performance.now() + sock.timeout * 1000;
+}
+
+/**
+ * Wait until `bits` are ready on `sock` (or it closes), or until `deadline` (ms, `performance.now()`; `null`:
+ * none).
+ * @throws TimeoutError at the deadline (at once when it has passed); KeyboardInterrupt on Ctrl-C.
+ */
+function waitUntil(sock: KernelSocket, bits: number, deadline: number | null): Promise<void> {
+  if (sock.isClosed() || (sock.readiness() & bits) !== 0) return Promise.resolve();
+  const left = deadline === null ? null : Math.ceil(deadline - performance.now());
+  if (left !== null && left <= 0) return Promise.reject(new TimeoutError("timed out"));
   return new Promise<void>((resolve, reject) => {
-    new Waiter(sock, bits, sock.timeout, resolve, reject).start();
+    new Waiter(sock, bits, left, resolve, reject).start();
   });
 }
 
@@ -37,8 +59,15 @@ export function waitFor(sock: KernelSocket, bits: number): Promise<void> {
  * ready and try again. So what fails whatever the readiness fails at once, as in Python: `accept()` on a socket
  * that is not listening (OSError 22), `recv()` on a listening one (107). With timeout 0 the BlockingIOError is
  * raised instead of waiting.
+ * @param deadline - When the call must end ({@link deadlineOf}): by default the socket's timeout from now; a call
+ *   that is one step of a longer one (a `sendall()`) passes that one's.
  */
-export async function blockingCall<T>(sock: KernelSocket, bits: number, op: () => T): Promise<T> {
+export async function blockingCall<T>(
+  sock: KernelSocket,
+  bits: number,
+  op: () => T,
+  deadline: number | null = sock.timeout === 0 ? null : deadlineOf(sock),
+): Promise<T> {
   for (;;) {
     try {
       return op();
@@ -46,7 +75,7 @@ export async function blockingCall<T>(sock: KernelSocket, bits: number, op: () =
       if (!(e instanceof OSError) || e.errno !== errno.EAGAIN || sock.timeout === 0) throw e;
     }
     try {
-      await waitFor(sock, bits);
+      await waitUntil(sock, bits, deadline);
     } catch (e) {
       throw raisedHere(e);
     }
@@ -59,10 +88,11 @@ class Waiter implements Watcher, Interruptible {
   /** Milliseconds of the timeout not yet armed. */
   private left = 0;
 
+  /** @param timeoutMs - How long it may wait, in whole ms; `null`: as long as it takes. */
   constructor(
     private readonly sock: KernelSocket,
     private readonly bits: number,
-    private readonly timeout: number | null,
+    private readonly timeoutMs: number | null,
     private readonly resolve: () => void,
     private readonly reject: (error: Error) => void,
   ) {}
@@ -70,9 +100,9 @@ class Waiter implements Watcher, Interruptible {
   start(): void {
     this.sock.watch(this);
     startWaiting(this);
-    if (this.timeout === null) this.timer = setInterval(noop, FOREVER_MS);
+    if (this.timeoutMs === null) this.timer = setInterval(noop, FOREVER_MS);
     else {
-      this.left = Math.ceil(this.timeout * 1000);
+      this.left = this.timeoutMs;
       this.arm();
     }
   }

@@ -77,8 +77,8 @@ import {
   sendNow,
   sendtoNow,
 } from "./socket-calls.ts";
-import { blockingCall, waitFor } from "./blocking.ts";
-import { OSError, errno, fromErrno, raisedHere } from "./errors.ts";
+import { blockingCall, deadlineOf, waitFor } from "./blocking.ts";
+import { OSError, TimeoutError, errno, fromErrno, raisedHere } from "./errors.ts";
 import { ESOCKTNOSUPPORT } from "../kernel/errno.ts";
 import { AF_INET, AF_INET6, AF_UNIX, SOCK_DGRAM, SOCK_STREAM } from "../kernel/constants.ts";
 import { READABLE, WRITABLE } from "../kernel/fd.ts";
@@ -469,13 +469,26 @@ export class BlockingSocket extends SocketBase {
     return blockingCall(this.core, WRITABLE, () => sendtoNow(this.core, data, rest));
   }
 
-  /** Send all of `data`, waiting for room as needed. */
+  /**
+   * Send all of `data`, waiting for room as needed. The socket's timeout bounds the whole call, as in Python 3.5
+   * and later: it is not restarted by each send that makes progress.
+   * @throws TimeoutError when the timeout passes before all is sent (what was sent stays sent).
+   */
   async sendall(data: Uint8Array): Promise<void> {
     checkBytes(data);
+    const core = this.core;
+    const deadline = core.timeout === 0 ? null : deadlineOf(core);
     let offset = 0;
     do {
-      offset += await blockingCall(this.core, WRITABLE, () =>
-        sendNow(this.core, data.subarray(offset)),
+      // As CPython's sock_sendall(): once the time is up, no further send is tried.
+      if (offset > 0 && deadline !== null && performance.now() >= deadline) {
+        throw new TimeoutError("timed out");
+      }
+      offset += await blockingCall(
+        core,
+        WRITABLE,
+        () => sendNow(core, data.subarray(offset)),
+        deadline,
       );
     } while (offset < data.length);
   }

@@ -8,9 +8,10 @@
 //   libuv's timers count whole milliseconds from the start of the loop's turn, so the lower bound allows the 1 ms
 //   of that rounding.
 //
-// And: `settimeout('x')` raises Python's TypeError. Ctrl-C during a waiting call with a timeout is in
+// And: the kernel's flush timer is not taken over by a fake clock (a test that fakes the clock first must not leave
+// the timer dead for every later test in its worker). `settimeout('x')` raises Python's TypeError. Ctrl-C during a waiting call with a timeout is in
 // spec/conformance/interrupted.spec.ts.
-import { setImmediate as nextTurn } from "node:timers/promises";
+import { setImmediate as nextTurn, setTimeout as delay } from "node:timers/promises";
 
 import { afterEach, describe, expect, it, onTestFinished, vi } from "vitest";
 
@@ -321,5 +322,42 @@ describe("settimeout() takes a number or None", () => {
       socket.setdefaulttimeout(null);
     });
     expect(socket.getdefaulttimeout()).toBeNull();
+  });
+});
+
+describe("the kernel's flush timer and a test's fake clock", () => {
+  it("a flush timer first made under a fake clock still fires once the real clock is back", async () => {
+    // A module instance of its own (the query makes it one), so that this is the first flush it queues, the one
+    // that makes its timer: here under a fake clock.
+    const fd = (await import(
+      // @ts-expect-error -- a query on the path: the same module, loaded again
+      "../lib/kernel/fd.ts?first-flush"
+    )) as typeof import("../lib/kernel/fd.ts");
+    let flushed: () => void = () => undefined;
+    const flushedNow = new Promise<void>((resolve) => {
+      flushed = resolve;
+    });
+    const source = {
+      flushQueued: (force: boolean): boolean => {
+        if (force) flushed();
+        return !force;
+      },
+    };
+    useFakeClock();
+    fd.queueFlush(source);
+    vi.useRealTimers();
+    // Only the timer flushes now (after 1 ms); one made with the fake setTimeout would never fire.
+    const bound = new AbortController();
+    onTestFinished(() => {
+      bound.abort();
+    });
+    await expect(
+      Promise.race([
+        flushedNow,
+        delay(5_000, undefined, { signal: bound.signal }).then(() =>
+          Promise.reject(new Error("not flushed in 5 s")),
+        ),
+      ]),
+    ).resolves.toBeUndefined();
   });
 });

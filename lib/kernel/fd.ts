@@ -11,6 +11,8 @@
  * registered ones (as epoll does).
  * @module
  */
+import { setTimeout as kernelTimeout } from "node:timers";
+
 
 /** Readiness bit: a read (`recv`, `accept`) would not block. Same value as `EVENT_READ`. */
 export const READABLE = 1;
@@ -181,7 +183,9 @@ let queued: Flushable[] = [];
 let spare: Flushable[] = [];
 /**
  * The timer that flushes for programs that do not call `select()`: made once, re-armed (`refresh()`) when output is
- * queued, and keeping the process alive (ref'd) only while some is.
+ * queued, and keeping the process alive (ref'd) only while some is. It is the kernel's, so it is made with
+ * `node:timers`' own `setTimeout`, not the global one: a test's fake clock replaces the global, and a timer made
+ * under it would never fire once the test has put the real clock back, for every later test in the process.
  */
 let timer: NodeJS.Timeout | null = null;
 /** How long queued output may wait for a `select()` before the timer sends it, in ms. */
@@ -191,7 +195,7 @@ const FLUSH_DELAY_MS = 1;
 export function queueFlush(source: Flushable): void {
   queued.push(source);
   if (queued.length > 1) return;
-  if (timer === null) timer = setTimeout(onFlushTimer, FLUSH_DELAY_MS);
+  if (timer === null) timer = kernelTimeout(onFlushTimer, FLUSH_DELAY_MS);
   else timer.refresh().ref();
 }
 

@@ -272,7 +272,8 @@ export abstract class Message implements HandlerObject {
       if (e instanceof BlockingIOError) return 0;
       throw e;
     }
-    this.sendBuffer = this.sendBuffer.subarray(sent);
+    // All sent (the usual case): no empty view of the old buffer.
+    this.sendBuffer = sent === this.sendBuffer.length ? EMPTY : this.sendBuffer.subarray(sent);
     return sent;
   }
 

@@ -1,7 +1,7 @@
 /**
  * A stream socket's receive buffer: the chunks received and not yet read, consumed from the front without
- * re-concatenating (as ws's `consume(n)` does). A read that one chunk can serve gets a view of it; a read that
- * spans chunks gets one copy.
+ * re-concatenating (as ws's `consume(n)` does). A read that one chunk can serve gets a view of it (the chunk
+ * itself when it takes all of it); a read that spans chunks gets one copy.
  * @module
  */
 
@@ -21,12 +21,16 @@ export class ReceiveQueue {
     this.bytes += chunk.length;
   }
 
-  /** Take `n` bytes (n ≤ {@link bytes}): a view when one chunk holds them, else a copy. */
+  /** Take `n` bytes (n ≤ {@link bytes}): the chunk or a view when one chunk holds them, else a copy. */
   take(n: number): Buffer {
     const first = this.chunks[0];
     if (first === undefined) return EMPTY;
     let out: Buffer;
-    if (first.length - this.head >= n) {
+    if (this.head === 0 && first.length === n) {
+      // The whole chunk: handed out as it is (nothing else holds it), without a view of it.
+      out = first;
+      this.chunks.shift();
+    } else if (first.length - this.head >= n) {
       out = first.subarray(this.head, this.head + n);
       this.head += n;
       if (this.head === first.length) {

@@ -128,8 +128,8 @@ const FOREVER_MS = 0x7fffffff;
  * events, valid until the next call.
  */
 export class Poller<T> implements Interruptible {
-  /** The ready entries of the last {@link poll}, first `n` valid. */
-  readonly ready: Interest<T>[] = [];
+  /** The ready entries of the last {@link poll}, first `n` valid (`null` beyond: see {@link collect}). */
+  readonly ready: (Interest<T> | null)[] = [];
   /** Their events, first `n` valid. */
   readonly revents: number[] = [];
   private readonly interests = new Map<number, Interest<T>>();
@@ -138,10 +138,14 @@ export class Poller<T> implements Interruptible {
   private closedFlag = false;
   private polling = false;
   private wakeupPending = false;
+  /** How many entries the last {@link collect} put in {@link ready}. */
+  private reported = 0;
   private interrupted: KeyboardInterrupt | null = null;
   /** The settling of the {@link poll} under way (both set or both null). */
-  private callResolve: ((n: number) => void) | null = null;
+  private callResolve: ((value: unknown) => void) | null = null;
   private callReject: ((error: unknown) => void) | null = null;
+  /** What the call resolves with, made of the count (see {@link pollFor}); `null`: the count itself. */
+  private callResult: ((n: number) => unknown) | null = null;
   /** Its timeout (ms, `null` for none), its `maxevents`, and when it ends (`performance.now()` ms, or `null`). */
   private callTimeout: number | null = null;
   private callMax = Infinity;
@@ -273,12 +277,33 @@ export class Poller<T> implements Interruptible {
    * @throws KeyboardInterrupt on Ctrl-C; RuntimeError when another call has not returned yet (a missing `await`).
    */
   poll(timeoutMs: number | null, maxevents = Infinity): Promise<number> {
+    return this.start(timeoutMs, maxevents, null) as Promise<number>;
+  }
+
+  /**
+   * {@link poll} for a caller that hands the Promise to the program as its own (a selector's `select()`, which is
+   * no `async` function): the call resolves with `result(n)`, made as soon as the entries are known, and an error
+   * (a KeyboardInterrupt made by the SIGINT listener, or one thrown by `result`) is raised where the program
+   * awaits it ({@link raiseInCaller}), so the traceback shows the program's line as an awaited `async` call's
+   * would.
+   * @throws as {@link poll}.
+   */
+  pollFor<R>(timeoutMs: number | null, maxevents: number, result: (n: number) => R): Promise<R> {
+    return this.start(timeoutMs, maxevents, result) as Promise<R>;
+  }
+
+  private start(
+    timeoutMs: number | null,
+    maxevents: number,
+    result: ((n: number) => unknown) | null,
+  ): Promise<unknown> {
     if (this.polling) {
       // Python cannot get here (one thread blocks in poll()); in JavaScript it is a missing `await`.
       return Promise.reject(new RuntimeError("concurrent poll() invocation"));
     }
     this.callTimeout = timeoutMs;
     this.callMax = maxevents;
+    this.callResult = result;
     // A timeout is measured from the call: the clock starts here, not after the first turn.
     this.callDeadline = timeoutMs === null || timeoutMs <= 0 ? null : performance.now() + timeoutMs;
     this.polling = true;
@@ -292,7 +317,7 @@ export class Poller<T> implements Interruptible {
       // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors
       return Promise.reject(raisedHere(e));
     }
-    return new Promise<number>(this.startCall);
+    return new Promise<unknown>(this.startCall);
   }
 
   /**
@@ -308,7 +333,7 @@ export class Poller<T> implements Interruptible {
    * way a call sees what the kernel had when it was made, as epoll does.
    */
   private readonly startCall = (
-    resolve: (n: number) => void,
+    resolve: (value: unknown) => void,
     reject: (error: unknown) => void,
   ): void => {
     this.callResolve = resolve;
@@ -388,19 +413,37 @@ export class Poller<T> implements Interruptible {
 
   private succeed(n: number): void {
     const resolve = this.callResolve;
+    const result = this.callResult;
+    if (result === null) {
+      this.endCall();
+      resolve?.(n);
+      return;
+    }
+    let value: unknown;
+    try {
+      value = result(n);
+    } catch (e) {
+      this.fail(e);
+      return;
+    }
     this.endCall();
-    resolve?.(n);
+    resolve?.(value);
   }
 
   private fail(error: unknown): void {
+    const resolve = this.callResolve;
     const reject = this.callReject;
+    const inCaller = this.callResult !== null;
     this.endCall();
-    reject?.(error);
+    if (resolve === null || reject === null) return;
+    if (inCaller) raiseInCaller(error, resolve, reject);
+    else reject(error);
   }
 
   private endCall(): void {
     this.callResolve = null;
     this.callReject = null;
+    this.callResult = null;
     this.polling = false;
     stopWaiting(this);
   }
@@ -462,6 +505,10 @@ export class Poller<T> implements Interruptible {
     }
     // pop() is inlined by the optimizing compiler; the length setter is a runtime call at every select().
     while (queue.length > kept) queue.pop();
+    // Entries that an earlier call reported and this one does not: forgotten, so that the poller does not keep a
+    // closed socket (and all that its key holds) alive until a call reports as many entries again.
+    for (let i = count; i < this.reported; i++) ready[i] = null;
+    this.reported = count;
     return count;
   }
 
@@ -502,6 +549,30 @@ export class Poller<T> implements Interruptible {
 
 /** A settled Promise, to run a function in a microtask: `RESOLVED.then(f)` (Node's `queueMicrotask()` costs more). */
 const RESOLVED = Promise.resolve();
+
+/**
+ * Reject a Promise that the program awaits (`resolve`/`reject` are the functions its executor was given) with
+ * `error`, its stack that of the program's `await`, as `raisedHere()` gives it in the catch of an `async` function
+ * the program awaits. The error is thrown (through `raisedHere()`) from a microtask whose Promise settles the
+ * program's: V8's async stack trace follows that chain (a reaction whose handler is a Promise's resolve function
+ * leads to that Promise) up to the `async` function awaiting it, the program's code. Anything that is no Error is
+ * rejected with as it is.
+ */
+function raiseInCaller(
+  error: unknown,
+  resolve: (value: unknown) => void,
+  reject: (error: unknown) => void,
+): void {
+  if (!(error instanceof Error)) {
+    reject(error);
+    return;
+  }
+  const relay = RESOLVED.then(() => {
+    throw raisedHere(error);
+  });
+  // Linked before the microtask above runs, so the stack it takes reaches the program.
+  void relay.then(resolve, reject);
+}
 
 /**
  * True while the program runs in the continuation of a call that returned from Node's check phase: from that

@@ -652,11 +652,12 @@ export class epoll<T = undefined> implements Disposable {
   }
 
   /**
-   * @internal {@link poll} as a selector calls it, without building a result: the timeout in whole ms (`null`: no
-   * limit), and how many fds are ready, in {@link pollster}'s `ready` and `revents`.
+   * @internal {@link poll} as a selector calls it: the timeout in whole ms (`null`: no limit); resolves with
+   * `result(n)`, `n` fds being ready in {@link pollster}'s `ready` and `revents` (see `Poller.pollFor()`).
+   * @throws ValueError once closed (at once).
    */
-  pollInto(ms: number | null, maxevents: number): Promise<number> {
-    return this.checkOpen().poll(ms, maxevents);
+  pollInto<R>(ms: number | null, maxevents: number, result: (n: number) => R): Promise<R> {
+    return this.checkOpen().pollFor(ms, maxevents, result);
   }
 
   /** @internal The interest set and the waiting. */

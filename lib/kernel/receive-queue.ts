@@ -6,18 +6,24 @@
  */
 
 const EMPTY: Buffer = Buffer.alloc(0);
+/** The `chunks` of every queue that has received nothing yet (never pushed to: see {@link ReceiveQueue.push}). */
+const NO_CHUNKS: Buffer[] = [];
 
 /** Received bytes, not yet read. */
 export class ReceiveQueue {
-  /** The chunks, with `head` bytes of the first already taken. */
-  private readonly chunks: Buffer[] = [];
+  /**
+   * The chunks, with `head` bytes of the first already taken. Made by the first push, as `[chunk]`: an empty
+   * array's first push gives it room for 17, more than most connections ever hold.
+   */
+  private chunks: Buffer[] = NO_CHUNKS;
   private head = 0;
   /** Bytes held. */
   bytes = 0;
 
   /** Keep `chunk` (the queue owns it from now on). */
   push(chunk: Buffer): void {
-    this.chunks.push(chunk);
+    if (this.chunks === NO_CHUNKS) this.chunks = [chunk];
+    else this.chunks.push(chunk);
     this.bytes += chunk.length;
   }
 

@@ -63,6 +63,17 @@ class NodeStream implements WireStream {
     return this.sink;
   }
 
+  /**
+   * @internal The socket has closed (its last event): forget the sink and the write callback. A closed
+   * `net.Socket` often outlives a young-generation GC or two (V8 moves it to the old generation, where only a full
+   * GC finds it dead), and whatever it still points to survives with it: cut there, the kernel's socket and all
+   * that hangs from it die young.
+   */
+  detach(): void {
+    this.sink = NO_SINK;
+    this.onWritten = null;
+  }
+
   write(chunk: Uint8Array): void {
     this.socket.write(
       chunk,
@@ -139,7 +150,9 @@ function onError(this: net.Socket, err: Error): void {
 }
 
 function onClose(this: net.Socket): void {
-  streamOf(this).event().closed();
+  const stream = streamOf(this);
+  stream.event().closed();
+  stream.detach();
 }
 
 function onConnect(this: net.Socket): void {

@@ -272,8 +272,7 @@ export abstract class Message implements HandlerObject {
       if (e instanceof BlockingIOError) return 0;
       throw e;
     }
-    // All sent (the usual case): no empty view of the old buffer.
-    this.sendBuffer = sent === this.sendBuffer.length ? EMPTY : this.sendBuffer.subarray(sent);
+    this.sendBuffer = this.sendBuffer.subarray(sent);
     return sent;
   }
 

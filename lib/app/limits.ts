@@ -100,6 +100,8 @@ export class ConnectionLimits {
   private readonly sweepMs: number | null;
   /** Every message's close hook (see {@link messageOptions}). */
   private onClose: ((message: Message) => void) | null = null;
+  /** The last {@link messageOptions} made. */
+  private lastOptions: MessageOptions | null = null;
 
   constructor(
     private readonly selector: BaseSelector<NonBlockingSocket, Message | null>,
@@ -112,16 +114,25 @@ export class ConnectionLimits {
     this.sweepMs = idle === null ? null : Math.min(1000, (idle * 1000) / 4);
   }
 
-  /** The options a new connection's `Message` gets: the content limit, the deadline, the close hook. */
+  /**
+   * The options a new connection's `Message` gets: the content limit, the deadline, the close hook. A `Message`
+   * only reads them, so one frozen object serves every connection while `log` and `keepAlive` stay the same.
+   */
   messageOptions(options: MessageOptions = {}): MessageOptions {
+    const log = options.log;
+    const keepAlive = options.keepAlive ?? false;
+    const last = this.lastOptions;
+    if (last !== null && last.log === log && last.keepAlive === keepAlive) return last;
     const { maxContentLength, idleTimeout } = this.limits;
-    return {
-      log: options.log,
-      keepAlive: options.keepAlive ?? false,
+    const made: MessageOptions = Object.freeze({
+      log,
+      keepAlive,
       maxContentLength,
       idleTimeout,
       onClose: (this.onClose ??= this.closed.bind(this)),
-    };
+    });
+    this.lastOptions = made;
+    return made;
   }
 
   /** A connection was accepted and its message made. */

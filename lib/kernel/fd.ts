@@ -79,18 +79,43 @@ export class Watchers {
   }
 }
 
-/** The open fds: number → object. */
-const table = new Map<number, Selectable | object>();
+/**
+ * The open fds: `slots[fd]`, the owner or `undefined`. An array rather than a Map: fds are small numbers, reused
+ * lowest first, and a Map that connections keep entering and leaving rebuilds its table (a new one each time,
+ * promoted by the next young-generation GC, since the Map is old). A number that is no slot (negative, not an
+ * integer, or beyond {@link MAX_SLOT}: only `dup2()` makes such) is kept in {@link others}.
+ */
+const slots: (Selectable | object | undefined)[] = [];
+const others = new Map<number, Selectable | object>();
+/** Fds above this one are kept in {@link others}: an array with a far index would turn into a dictionary. */
+const MAX_SLOT = 0xffff;
 /** Freed numbers, kept as a binary min-heap so the lowest is reused first. */
 const freed: number[] = [];
 let nextFd = 3;
+
+function isSlot(fd: number): boolean {
+  return Number.isInteger(fd) && fd >= 0 && fd <= MAX_SLOT;
+}
+
+function owner(fd: number): Selectable | object | undefined {
+  return isSlot(fd) ? slots[fd] : others.get(fd);
+}
+
+function setOwner(fd: number, value: Selectable | object): void {
+  if (!isSlot(fd)) others.set(fd, value);
+  else {
+    // Grown one slot at a time, so that the array never has holes beyond its end.
+    while (slots.length < fd) slots.push(undefined);
+    slots[fd] = value;
+  }
+}
 
 /** Take the lowest free fd for `owner`. */
 export function allocateFd(owner: Selectable | object): number {
   let fd = freed.length > 0 ? heapPop() : nextFd++;
   // A number taken by allocateFdAt() (dup2 onto a high fd) is skipped.
-  while (table.has(fd)) fd = freed.length > 0 ? heapPop() : nextFd++;
-  table.set(fd, owner);
+  while (ownerOfFd(fd) !== undefined) fd = freed.length > 0 ? heapPop() : nextFd++;
+  setOwner(fd, owner);
   return fd;
 }
 
@@ -99,30 +124,38 @@ export function allocateFd(owner: Selectable | object): number {
  * @returns whether `fd` was free (when it was not, nothing changes).
  */
 export function allocateFdAt(fd: number, owner: Selectable | object): boolean {
-  if (table.has(fd)) return false;
+  if (ownerOfFd(fd) !== undefined) return false;
   const i = freed.indexOf(fd);
   if (i >= 0) {
     // Rare (dup2 onto a freed number): take it out and restore the heap order.
     freed.splice(i, 1);
     freed.sort((a, b) => a - b);
   }
-  table.set(fd, owner);
+  setOwner(fd, owner);
   return true;
 }
 
 /** Whatever is open at `fd` (a socket's state, a pipe end, a file, a selector), or `undefined`. */
 export function ownerOfFd(fd: number): object | undefined {
-  return table.get(fd);
+  return owner(fd);
 }
 
 /** The open fds and what holds each, lowest first (a socket table reads them, as `ss -p` reads /proc). */
 export function openFds(): [fd: number, owner: Selectable | object][] {
-  return [...table].sort((a, b) => a[0] - b[0]);
+  const open: [number, Selectable | object][] = [...others];
+  for (let fd = 0; fd < slots.length; fd++) {
+    const held = slots[fd];
+    if (held !== undefined) open.push([fd, held]);
+  }
+  return open.sort((a, b) => a[0] - b[0]);
 }
 
 /** Give `fd` back; the next {@link allocateFd} may reuse it. */
 export function releaseFd(fd: number): void {
-  if (!table.delete(fd)) return;
+  if (isSlot(fd)) {
+    if (slots[fd] === undefined) return;
+    slots[fd] = undefined;
+  } else if (!others.delete(fd)) return;
   freed.push(fd);
   let i = freed.length - 1;
   while (i > 0) {
@@ -137,8 +170,8 @@ export function releaseFd(fd: number): void {
 
 /** The selectable open at `fd`, or `undefined` when `fd` is not open or not selectable. */
 export function lookupFd(fd: number): Selectable | undefined {
-  const owner = table.get(fd);
-  return owner !== undefined && isSelectable(owner) ? owner : undefined;
+  const held = owner(fd);
+  return held !== undefined && isSelectable(held) ? held : undefined;
 }
 
 function isSelectable(owner: object): owner is Selectable {

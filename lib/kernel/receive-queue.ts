@@ -1,32 +1,42 @@
 /**
  * A stream socket's receive buffer: the chunks received and not yet read, consumed from the front without
- * re-concatenating (as ws's `consume(n)` does). A read that one chunk can serve gets a view of it; a read that
- * spans chunks gets one copy.
+ * re-concatenating (as ws's `consume(n)` does). A read that one chunk can serve gets a view of it (the chunk
+ * itself when it takes all of it); a read that spans chunks gets one copy.
  * @module
  */
 
 const EMPTY: Buffer = Buffer.alloc(0);
+/** The `chunks` of every queue that has received nothing yet (never pushed to: see {@link ReceiveQueue.push}). */
+const NO_CHUNKS: Buffer[] = [];
 
 /** Received bytes, not yet read. */
 export class ReceiveQueue {
-  /** The chunks, with `head` bytes of the first already taken. */
-  private readonly chunks: Buffer[] = [];
+  /**
+   * The chunks, with `head` bytes of the first already taken. Made by the first push, as `[chunk]`: an empty
+   * array's first push gives it room for 17, more than most connections ever hold.
+   */
+  private chunks: Buffer[] = NO_CHUNKS;
   private head = 0;
   /** Bytes held. */
   bytes = 0;
 
   /** Keep `chunk` (the queue owns it from now on). */
   push(chunk: Buffer): void {
-    this.chunks.push(chunk);
+    if (this.chunks === NO_CHUNKS) this.chunks = [chunk];
+    else this.chunks.push(chunk);
     this.bytes += chunk.length;
   }
 
-  /** Take `n` bytes (n ≤ {@link bytes}): a view when one chunk holds them, else a copy. */
+  /** Take `n` bytes (n ≤ {@link bytes}): the chunk or a view when one chunk holds them, else a copy. */
   take(n: number): Buffer {
     const first = this.chunks[0];
     if (first === undefined) return EMPTY;
     let out: Buffer;
-    if (first.length - this.head >= n) {
+    if (this.head === 0 && first.length === n) {
+      // The whole chunk: handed out as it is (nothing else holds it), without a view of it.
+      out = first;
+      this.chunks.shift();
+    } else if (first.length - this.head >= n) {
       out = first.subarray(this.head, this.head + n);
       this.head += n;
       if (this.head === first.length) {

@@ -169,6 +169,9 @@ export class StreamSocket extends KernelSocket implements StreamSink, Flushable 
   }
 
   closed(): void {
+    // Closed by the program, and now by the wire too: nothing more comes from it. Forgotten, so that this socket
+    // does not keep the wire's objects alive (see the wire's own note on closed connections).
+    if (this.state === "closed") this.stream = null;
     this.watchers.notify();
   }
 

@@ -128,8 +128,8 @@ const FOREVER_MS = 0x7fffffff;
  * events, valid until the next call.
  */
 export class Poller<T> implements Interruptible {
-  /** The ready entries of the last {@link poll}, first `n` valid. */
-  readonly ready: Interest<T>[] = [];
+  /** The ready entries of the last {@link poll}, first `n` valid (`null` beyond: see {@link collect}). */
+  readonly ready: (Interest<T> | null)[] = [];
   /** Their events, first `n` valid. */
   readonly revents: number[] = [];
   private readonly interests = new Map<number, Interest<T>>();
@@ -138,12 +138,20 @@ export class Poller<T> implements Interruptible {
   private closedFlag = false;
   private polling = false;
   private wakeupPending = false;
+  /** How many entries the last {@link collect} put in {@link ready}. */
+  private reported = 0;
   private interrupted: KeyboardInterrupt | null = null;
-  /** The wake-up of the call that is waiting, if one is (both set or both null). */
-  private waitResolve: (() => void) | null = null;
-  private waitReject: ((error: Error) => void) | null = null;
-  /** The resolve of the event-loop turn the call is waiting for (see {@link nextTurn}). */
-  private turnResolve: (() => void) | null = null;
+  /** The settling of the {@link poll} under way (both set or both null). */
+  private callResolve: ((value: unknown) => void) | null = null;
+  private callReject: ((error: unknown) => void) | null = null;
+  /** What the call resolves with, made of the count (see {@link pollFor}); `null`: the count itself. */
+  private callResult: ((n: number) => unknown) | null = null;
+  /** Its timeout (ms, `null` for none), its `maxevents`, and when it ends (`performance.now()` ms, or `null`). */
+  private callTimeout: number | null = null;
+  private callMax = Infinity;
+  private callDeadline: number | null = null;
+  /** The call waits for a change ({@link wake} ends the wait). */
+  private waiting = false;
   /**
    * One timer for every wait: it ends a wait at its timeout and, ref'd, keeps the process alive while a call
    * waits, as a blocking call does. Made at the first wait; unref'd between waits.
@@ -242,10 +250,10 @@ export class Poller<T> implements Interruptible {
   /** @internal Called by SIGINT handling: the waiting call throws KeyboardInterrupt. */
   interrupt(error: KeyboardInterrupt): void {
     this.interrupted = error;
-    const reject = this.waitReject;
-    if (reject) {
+    if (this.waiting) {
       this.endWait();
-      reject(error);
+      // As a wake-up: the call goes on in a microtask, where it throws.
+      void RESOLVED.then(this.interruptWait);
     }
   }
 
@@ -259,46 +267,185 @@ export class Poller<T> implements Interruptible {
   /**
    * Wait until entries are ready (see the module rules), at most `timeoutMs` (`null`: no limit; `0` or less: do
    * not wait).
+   *
+   * Not an `async` function: the call is a state machine driven by the event loop's turn ({@link endTurn}) and by
+   * wake-ups ({@link wake}), and it settles the Promise it returned directly, so a call that finds entries ready
+   * after its turn costs one Promise and no async frame. The caller, which awaits it, gives an error the
+   * program's line (`raisedHere()`): `select.ts` and `selectors.ts` do.
    * @param maxevents at most this many entries are reported (the rest stay queued for the next call).
    * @returns how many entries are ready, in {@link ready} and {@link revents}.
    * @throws KeyboardInterrupt on Ctrl-C; RuntimeError when another call has not returned yet (a missing `await`).
    */
-  async poll(timeoutMs: number | null, maxevents = Infinity): Promise<number> {
+  poll(timeoutMs: number | null, maxevents = Infinity): Promise<number> {
+    return this.start(timeoutMs, maxevents, null) as Promise<number>;
+  }
+
+  /**
+   * {@link poll} for a caller that hands the Promise to the program as its own (a selector's `select()`, which is
+   * no `async` function): the call resolves with `result(n)`, made as soon as the entries are known, and an error
+   * (a KeyboardInterrupt made by the SIGINT listener, or one thrown by `result`) is raised where the program
+   * awaits it ({@link raiseInCaller}), so the traceback shows the program's line as an awaited `async` call's
+   * would.
+   * @throws as {@link poll}.
+   */
+  pollFor<R>(timeoutMs: number | null, maxevents: number, result: (n: number) => R): Promise<R> {
+    return this.start(timeoutMs, maxevents, result) as Promise<R>;
+  }
+
+  private start(
+    timeoutMs: number | null,
+    maxevents: number,
+    result: ((n: number) => unknown) | null,
+  ): Promise<unknown> {
     if (this.polling) {
       // Python cannot get here (one thread blocks in poll()); in JavaScript it is a missing `await`.
-      throw new RuntimeError("concurrent poll() invocation");
+      return Promise.reject(new RuntimeError("concurrent poll() invocation"));
     }
+    this.callTimeout = timeoutMs;
+    this.callMax = maxevents;
+    this.callResult = result;
     // A timeout is measured from the call: the clock starts here, not after the first turn.
-    const deadline = timeoutMs === null || timeoutMs <= 0 ? null : performance.now() + timeoutMs;
+    this.callDeadline = timeoutMs === null || timeoutMs <= 0 ? null : performance.now() + timeoutMs;
     this.polling = true;
     startWaiting(this);
     try {
       // Hand what the program sent since the last call to the network (sockets may gather several sends).
       flushQueued(false);
-      await this.nextTurn();
+    } catch (e) {
+      this.endCall();
+      // Whatever was thrown, as the `async` function this was rejected with it.
+      // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors
+      return Promise.reject(raisedHere(e));
+    }
+    return new Promise<unknown>(this.startCall);
+  }
+
+  /**
+   * {@link poll}'s executor, made once: keep the settling functions, then let in the I/O that is pending now. The
+   * call goes on at {@link endTurn}, once Node's event loop has polled the kernel after this call.
+   *
+   * One `setImmediate` is not always enough. Called from an I/O callback or its continuation (after any awaited
+   * call that Node completed from its poll phase), it runs in the same loop iteration's check phase, before the
+   * next poll, so bytes already in the kernel's receive queue would be seen one call late. A second
+   * `setImmediate`, queued from the check phase, runs in the next iteration, after its poll. Called in the
+   * continuation of a call that returned from its check phase (the usual loop: select, handle the keys, select),
+   * the one `setImmediate` already runs in the next iteration, so one is enough (see {@link inCheckPhase}). Either
+   * way a call sees what the kernel had when it was made, as epoll does.
+   */
+  private readonly startCall = (
+    resolve: (value: unknown) => void,
+    reject: (error: unknown) => void,
+  ): void => {
+    this.callResolve = resolve;
+    this.callReject = reject;
+    setImmediate(inCheckPhase ? this.endTurn : this.secondHop);
+  };
+
+  private readonly secondHop = (): void => {
+    setImmediate(this.endTurn);
+  };
+
+  /** The turn has come: report what is ready, or start waiting. */
+  private readonly endTurn = (): void => {
+    if (!inCheckPhase) {
+      inCheckPhase = true;
+      void RESOLVED.then(leaveCheckPhaseLater);
+    }
+    let n: number;
+    try {
       this.throwIfInterrupted();
-      let n = this.collect(maxevents);
-      // A pending wakeup() is used up by this call whatever ends it (ready entries, a poll), so it counts once.
-      const woken = this.takeWakeup();
-      if (n > 0 || woken || (timeoutMs !== null && timeoutMs <= 0)) return n;
+      n = this.collect(this.callMax);
+    } catch (e) {
+      this.fail(e);
+      return;
+    }
+    // A pending wakeup() is used up by this call whatever ends it (ready entries, a poll), so it counts once.
+    const woken = this.takeWakeup();
+    const timeoutMs = this.callTimeout;
+    if (n > 0 || woken || (timeoutMs !== null && timeoutMs <= 0)) {
+      this.succeed(n);
+      return;
+    }
+    try {
       // About to wait: nothing may stay queued.
       flushQueued(true);
-      for (;;) {
-        // Closed while this call was pending (before or while it waited): nothing would wake it again.
-        if (this.closedFlag) return n;
-        // The time is up (also when a busy event loop used it up before the first turn came).
-        if (deadline !== null && performance.now() >= deadline) return n;
-        await this.wait(deadline === null ? null : deadline - performance.now());
-        this.throwIfInterrupted();
-        n = this.collect(maxevents);
-        if (this.takeWakeup() || n > 0) return n;
-      }
     } catch (e) {
-      throw raisedHere(e);
-    } finally {
-      this.polling = false;
-      stopWaiting(this);
+      this.fail(e);
+      return;
     }
+    this.waitOrReturn(n);
+  };
+
+  /** Nothing to report yet: return `n` if the call is over (closed, time up), else wait for a change. */
+  private waitOrReturn(n: number): void {
+    // Closed while this call was pending (before or while it waited): nothing would wake it again.
+    if (this.closedFlag) {
+      this.succeed(n);
+      return;
+    }
+    // The time is up (also when a busy event loop used it up before the first turn came).
+    const deadline = this.callDeadline;
+    if (deadline !== null && performance.now() >= deadline) {
+      this.succeed(n);
+      return;
+    }
+    this.wait(deadline === null ? null : deadline - performance.now());
+  }
+
+  /** Woken (in a microtask, as an awaited wake-up would resume): report what is ready, or wait again. */
+  private readonly afterWait = (): void => {
+    let n: number;
+    try {
+      this.throwIfInterrupted();
+      n = this.collect(this.callMax);
+    } catch (e) {
+      this.fail(e);
+      return;
+    }
+    if (this.takeWakeup() || n > 0) this.succeed(n);
+    else this.waitOrReturn(n);
+  };
+
+  /** Interrupted while waiting (in a microtask): the call throws the KeyboardInterrupt. */
+  private readonly interruptWait = (): void => {
+    this.fail(this.interrupted);
+  };
+
+  private succeed(n: number): void {
+    const resolve = this.callResolve;
+    const result = this.callResult;
+    if (result === null) {
+      this.endCall();
+      resolve?.(n);
+      return;
+    }
+    let value: unknown;
+    try {
+      value = result(n);
+    } catch (e) {
+      this.fail(e);
+      return;
+    }
+    this.endCall();
+    resolve?.(value);
+  }
+
+  private fail(error: unknown): void {
+    const resolve = this.callResolve;
+    const reject = this.callReject;
+    const inCaller = this.callResult !== null;
+    this.endCall();
+    if (resolve === null || reject === null) return;
+    if (inCaller) raiseInCaller(error, resolve, reject);
+    else reject(error);
+  }
+
+  private endCall(): void {
+    this.callResolve = null;
+    this.callReject = null;
+    this.callResult = null;
+    this.polling = false;
+    stopWaiting(this);
   }
 
   private throwIfInterrupted(): void {
@@ -358,46 +505,15 @@ export class Poller<T> implements Interruptible {
     }
     // pop() is inlined by the optimizing compiler; the length setter is a runtime call at every select().
     while (queue.length > kept) queue.pop();
+    // Entries that an earlier call reported and this one does not: forgotten, so that the poller does not keep a
+    // closed socket (and all that its key holds) alive until a call reports as many entries again.
+    for (let i = count; i < this.reported; i++) ready[i] = null;
+    this.reported = count;
     return count;
   }
 
-  /**
-   * Let in the I/O that is pending now: resolves once Node's event loop has polled the kernel after this call.
-   *
-   * One `setImmediate` is not always enough. Called from an I/O callback or its continuation (after any awaited
-   * call that Node completed from its poll phase), it runs in the same loop iteration's check phase, before the
-   * next poll, so bytes already in the kernel's receive queue would be seen one call late. A second
-   * `setImmediate`, queued from the check phase, runs in the next iteration, after its poll. Called in the
-   * continuation of a call that returned from its check phase (the usual loop: select, handle the keys, select),
-   * the one `setImmediate` already runs in the next iteration, so one is enough (see {@link inCheckPhase}). Either
-   * way a call sees what the kernel had when it was made, as epoll does.
-   */
-  private nextTurn(): Promise<void> {
-    return new Promise<void>(this.startTurn);
-  }
-
-  /** {@link nextTurn}'s executor, made once: a call allocates no closure of its own. */
-  private readonly startTurn = (resolve: () => void): void => {
-    this.turnResolve = resolve;
-    setImmediate(inCheckPhase ? this.endTurn : this.secondHop);
-  };
-
-  private readonly secondHop = (): void => {
-    setImmediate(this.endTurn);
-  };
-
-  private readonly endTurn = (): void => {
-    const resolve = this.turnResolve;
-    this.turnResolve = null;
-    if (!inCheckPhase) {
-      inCheckPhase = true;
-      queueMicrotask(leaveCheckPhaseLater);
-    }
-    resolve?.();
-  };
-
   /** Wait until woken (a change, wakeup(), close(), SIGINT) or `ms` pass; `null` = no limit. */
-  private wait(ms: number | null): Promise<void> {
+  private wait(ms: number | null): void {
     const due = ms === null ? Infinity : performance.now() + Math.max(0, ms);
     // The timer is kept between waits: re-armed only when it would fire too late for this one. One that fires
     // early (Node's longest timer is under 25 days) ends the wait spuriously, and poll() waits again for the rest.
@@ -407,10 +523,7 @@ export class Poller<T> implements Interruptible {
       this.timer = setTimeout(this.onTimer, delay);
       this.timerDue = due;
     } else this.timer.ref();
-    return new Promise<void>((resolve, reject) => {
-      this.waitResolve = resolve;
-      this.waitReject = reject;
-    });
+    this.waiting = true;
   }
 
   private readonly onTimer = (): void => {
@@ -419,20 +532,46 @@ export class Poller<T> implements Interruptible {
     this.wake();
   };
 
-  /** The wait is over: forget its wake-up, and let the timer no longer keep the process alive. */
+  /** The wait is over: let the timer no longer keep the process alive. */
   private endWait(): void {
-    this.waitResolve = null;
-    this.waitReject = null;
+    this.waiting = false;
     this.timer?.unref();
   }
 
+  /** End a wait: the call goes on in a microtask, as the continuation of an awaited wake-up would. */
   private wake(): void {
-    const resolve = this.waitResolve;
-    if (resolve) {
+    if (this.waiting) {
       this.endWait();
-      resolve();
+      void RESOLVED.then(this.afterWait);
     }
   }
+}
+
+/** A settled Promise, to run a function in a microtask: `RESOLVED.then(f)` (Node's `queueMicrotask()` costs more). */
+const RESOLVED = Promise.resolve();
+
+/**
+ * Reject a Promise that the program awaits (`resolve`/`reject` are the functions its executor was given) with
+ * `error`, its stack that of the program's `await`, as `raisedHere()` gives it in the catch of an `async` function
+ * the program awaits. The error is thrown (through `raisedHere()`) from a microtask whose Promise settles the
+ * program's: V8's async stack trace follows that chain (a reaction whose handler is a Promise's resolve function
+ * leads to that Promise) up to the `async` function awaiting it, the program's code. Anything that is no Error is
+ * rejected with as it is.
+ */
+function raiseInCaller(
+  error: unknown,
+  resolve: (value: unknown) => void,
+  reject: (error: unknown) => void,
+): void {
+  if (!(error instanceof Error)) {
+    reject(error);
+    return;
+  }
+  const relay = RESOLVED.then(() => {
+    throw raisedHere(error);
+  });
+  // Linked before the microtask above runs, so the stack it takes reaches the program.
+  void relay.then(resolve, reject);
 }
 
 /**

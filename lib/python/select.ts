@@ -45,7 +45,15 @@
  * @module
  */
 import { typeName } from "./arguments.ts";
-import { OSError, OverflowError, KeyError, ValueError, errno, fromErrno } from "./errors.ts";
+import {
+  OSError,
+  OverflowError,
+  KeyError,
+  ValueError,
+  errno,
+  fromErrno,
+  raisedHere,
+} from "./errors.ts";
 import {
   WRITABLE,
   allocateFd,
@@ -321,7 +329,13 @@ export async function select<R, W, X>(
     for (const [, fd] of excepts) events.set(fd, (events.get(fd) ?? 0) | POLLPRI);
     for (const [fd, mask] of events) poller.add(fd, sourceAt(fd) ?? NOT_OPEN, mask, null);
     checkFdSets(poller);
-    const n = await poller.poll(ms);
+    let n: number;
+    try {
+      n = await poller.poll(ms);
+    } catch (e) {
+      // The program's line, for a KeyboardInterrupt made by the SIGINT listener (see errors.ts).
+      throw raisedHere(e);
+    }
     const revents = new Map<number, number>();
     for (let i = 0; i < n; i++) {
       const bits = poller.revents[i] ?? 0;
@@ -418,7 +432,12 @@ export class Poll<T = undefined> {
   async poll(timeout?: number | null): Promise<[fd: number, events: number][]> {
     const ms = pollTimeout(timeout, 1);
     const pollster = this.pollster;
-    const n = await pollster.poll(ms);
+    let n: number;
+    try {
+      n = await pollster.poll(ms);
+    } catch (e) {
+      throw raisedHere(e);
+    }
     const out: [number, number][] = [];
     for (let i = 0; i < n; i++) out.push([pollster.ready[i]?.fd ?? -1, pollster.revents[i] ?? 0]);
     return out;
@@ -621,18 +640,24 @@ export class epoll<T = undefined> implements Disposable {
     let max = integer(maxevents);
     if (max === -1) max = FD_SETSIZE - 1;
     else if (max <= 0) throw new ValueError(`maxevents must be greater than 0, got ${max}`);
-    const n = await pollster.poll(ms, max);
+    let n: number;
+    try {
+      n = await pollster.poll(ms, max);
+    } catch (e) {
+      throw raisedHere(e);
+    }
     const out: [number, number][] = [];
     for (let i = 0; i < n; i++) out.push([pollster.ready[i]?.fd ?? -1, pollster.revents[i] ?? 0]);
     return out;
   }
 
   /**
-   * @internal {@link poll} as a selector calls it, without building a result: the timeout in whole ms (`null`: no
-   * limit), and how many fds are ready, in {@link pollster}'s `ready` and `revents`.
+   * @internal {@link poll} as a selector calls it: the timeout in whole ms (`null`: no limit); resolves with
+   * `result(n)`, `n` fds being ready in {@link pollster}'s `ready` and `revents` (see `Poller.pollFor()`).
+   * @throws ValueError once closed (at once).
    */
-  pollInto(ms: number | null, maxevents: number): Promise<number> {
-    return this.checkOpen().poll(ms, maxevents);
+  pollInto<R>(ms: number | null, maxevents: number, result: (n: number) => R): Promise<R> {
+    return this.checkOpen().pollFor(ms, maxevents, result);
   }
 
   /** @internal The interest set and the waiting. */

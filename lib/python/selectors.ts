@@ -65,8 +65,12 @@ export type FileObj = number | FileLike;
  * when something changes.
  */
 export class SelectorKey<F extends FileObj = FileObj, D = unknown> implements Reprable {
-  /** The `(key, mask)` pairs `select()` hands out, made once per mask so a ready key costs no allocation. */
-  private pairs: (ReadyPair<F, D> | undefined)[] | undefined;
+  // The `(key, mask)` pairs `select()` hands out, made once per mask (0 to 3) so a ready key costs no allocation;
+  // fields rather than an array, which would cost a key more than the pairs it holds.
+  private pair0: ReadyPair<F, D> | undefined;
+  private pair1: ReadyPair<F, D> | undefined;
+  private pair2: ReadyPair<F, D> | undefined;
+  private pair3: ReadyPair<F, D> | undefined;
 
   constructor(
     /** The registered file object. */
@@ -84,13 +88,19 @@ export class SelectorKey<F extends FileObj = FileObj, D = unknown> implements Re
    * ready key without allocating. A selector written on {@link BaseSelector} builds its results with it.
    */
   pair(mask: number): ReadyPair<F, D> {
-    const pairs = (this.pairs ??= []);
-    let pair = pairs[mask];
-    if (pair === undefined) {
-      pair = readyPair(this, mask);
-      pairs[mask] = pair;
+    switch (mask) {
+      case EVENT_READ:
+        return (this.pair1 ??= readyPair(this, mask));
+      case EVENT_WRITE:
+        return (this.pair2 ??= readyPair(this, mask));
+      case EVENT_READ | EVENT_WRITE:
+        return (this.pair3 ??= readyPair(this, mask));
+      case 0:
+        return (this.pair0 ??= readyPair(this, mask));
+      default:
+        // Not a selector's mask: made each time.
+        return readyPair(this, mask);
     }
-    return pair;
   }
 
   /** `SelectorKey(fileobj=…, fd=4, events=1, data=…)`, as Python prints it. */
@@ -392,9 +402,11 @@ function dataOf<D>(rest: DataArg<D>): D {
 
 /**
  * Tracing with Node's convention: `NODE_DEBUG=selectors` logs registrations and every `select()` to stderr. When
- * it is off, each call site costs one property read.
+ * it is off, each call site costs one variable read.
  */
 const trace = debuglog("selectors");
+/** Whether `NODE_DEBUG` names `selectors` (read once: the environment of the process start decides it). */
+const tracing = trace.enabled;
 const MASK_NAMES = ["-", "R", "W", "RW"];
 
 /** The readiness object a selector of this kind waits on: `select.poll()`'s or `select.epoll()`'s. */
@@ -435,20 +447,34 @@ export abstract class PollLikeSelector<
    *   KeyboardInterrupt on Ctrl-C; RuntimeError when another `select()` on this selector has not returned yet (a
    *   missing `await`); what {@link SelectSelector} adds (an fd out of range, a closed file object).
    */
-  async select(timeout: number | null = null): Promise<ReadyList<F, D>> {
+  select(timeout: number | null = null): Promise<ReadyList<F, D>> {
     const pollster = this.selector.pollster;
     if (pollster.busy) {
       // Python cannot get here (one thread blocks in select()); in JavaScript it is a missing `await`.
-      throw new RuntimeError("select() is already in progress on this selector");
+      return Promise.reject(new RuntimeError("select() is already in progress on this selector"));
     }
     // CPython's rounding: None waits, 0 or less polls, else whole milliseconds rounded up.
     const ms = timeout === null ? null : timeout <= 0 ? 0 : Math.ceil(timeout * 1000);
-    let n: number;
+    this.selectTimeout = timeout;
     try {
-      n = await this.wait(ms);
+      return this.wait(ms);
     } catch (e) {
-      throw raisedHere(e);
+      // What the wait checks first (a closed epoll object, select(2)'s fd sets), raised as the call's error.
+      // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors
+      return Promise.reject(raisedHere(e));
     }
+  }
+
+  /** The timeout of the `select()` under way, for {@link onSelect}. */
+  private selectTimeout: number | null = null;
+
+  /**
+   * What a `select()` resolves with, once `n` entries of the `select` module's object are ready: one
+   * `[key, mask]` per ready key. Made by that object's wait (`Poller.pollFor()`) as soon as it knows them, so a
+   * `select()` is no `async` function: the Promise the program awaits is the wait's own.
+   */
+  protected readonly readyList = (n: number): ReadyList<F, D> => {
+    const pollster = this.selector.pollster;
     const ready: ReadyList<F, D> = new Array<ReadyPair<F, D>>(n);
     let count = 0;
     const entries = pollster.ready;
@@ -464,12 +490,15 @@ export abstract class PollLikeSelector<
     }
     // The length setter is a runtime call: only when a ready entry had no key.
     if (count !== n) ready.length = count;
-    return this.traced(timeout, ready);
-  }
+    return this.traced(this.selectTimeout, ready);
+  };
 
-  /** One wait of the `select` module's object; resolves with how many entries are ready. */
-  protected wait(ms: number | null): Promise<number> {
-    return this.selector.pollster.poll(ms);
+  /**
+   * One wait of the `select` module's object; resolves with {@link readyList} of what is ready, and raises its
+   * errors where the program awaits the `select()`.
+   */
+  protected wait(ms: number | null): Promise<ReadyList<F, D>> {
+    return this.selector.pollster.pollFor(ms, Infinity, this.readyList);
   }
 
   /**
@@ -482,19 +511,18 @@ export abstract class PollLikeSelector<
   }
 
   protected override implRegister(key: SelectorKey<F, D>): void {
-    if (trace.enabled)
-      trace("register fd=%d events=%s", key.fd, MASK_NAMES[key.events] ?? key.events);
+    if (tracing) trace("register fd=%d events=%s", key.fd, MASK_NAMES[key.events] ?? key.events);
     this.selector.registerWith(key.fd, pollEvents(key.events), key);
   }
 
   protected override implUnregister(key: SelectorKey<F, D>): void {
-    if (trace.enabled) trace("unregister fd=%d", key.fd);
+    if (tracing) trace("unregister fd=%d", key.fd);
     // CPython ignores what the OS says here (a file object closed since it was registered).
     this.selector.pollster.remove(key.fd);
   }
 
   protected override implModify(_oldKey: SelectorKey<F, D>, newKey: SelectorKey<F, D>): void {
-    if (trace.enabled) {
+    if (tracing) {
       trace("modify fd=%d events=%s", newKey.fd, MASK_NAMES[newKey.events] ?? newKey.events);
     }
     this.selector.modifyWith(newKey.fd, pollEvents(newKey.events), newKey);
@@ -508,7 +536,7 @@ export abstract class PollLikeSelector<
   /** Every select() result passes here: the observer, and `NODE_DEBUG=selectors` (one line per call). */
   private traced(timeout: number | null, ready: ReadyList<F, D>): ReadyList<F, D> {
     this.onSelect?.(ready, timeout);
-    if (trace.enabled) {
+    if (tracing) {
       const masks = ready.map(([key, mask]) => `${key.fd}:${MASK_NAMES[mask] ?? mask}`).join(" ");
       trace("select(%s) %s -> [%s]", timeout ?? "None", this.traceName(), masks);
     }
@@ -547,8 +575,8 @@ export class EpollSelector<
   }
 
   /** CPython's: at most as many events as there are keys (at least 1), the timeout in seconds. */
-  protected override wait(ms: number | null): Promise<number> {
-    return this.selector.pollInto(ms, Math.max(this.getMap()?.size ?? 0, 1));
+  protected override wait(ms: number | null): Promise<ReadyList<F, D>> {
+    return this.selector.pollInto(ms, Math.max(this.getMap()?.size ?? 0, 1), this.readyList);
   }
 
   protected override implClose(): void {
@@ -609,7 +637,7 @@ export class SelectSelector<
   }
 
   /** `select.select()`'s checks of its fd sets, then the wait. */
-  protected override wait(ms: number | null): Promise<number> {
+  protected override wait(ms: number | null): Promise<ReadyList<F, D>> {
     checkFdSets(this.selector.pollster);
     return super.wait(ms);
   }

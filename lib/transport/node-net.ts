@@ -5,7 +5,9 @@
  * - A `net.Socket`'s events become the kernel's: `data`, `end`, `error` (its `code` turned into the errno),
  *   `close`, `connect`; a write's completion becomes {@link StreamSink.written}.
  * - The listeners are shared by every socket (each finds its adapter on the `net.Socket`), and the adapter makes
- *   its write callback once: the per-message path allocates nothing of its own.
+ *   its write callback once: the per-message path allocates nothing of its own. After its last event (`close`)
+ *   the adapter lets go of the kernel's socket, so a closed `net.Socket` that V8 has moved to its old generation
+ *   does not keep the kernel's objects alive until the next full GC.
  * - A listener's host name is looked up in the socket's own family first, as Python's `bind()` does: Node would
  *   look it up in any family (`localhost` may give `::1` to an AF_INET socket).
  * - An open socket does not keep the process alive (as in Python, only waiting does): the kernel asks for
@@ -61,6 +63,17 @@ class NodeStream implements WireStream {
   /** @internal */
   event(): StreamSink {
     return this.sink;
+  }
+
+  /**
+   * @internal The socket has closed (its last event): forget the sink and the write callback. A closed
+   * `net.Socket` often outlives a young-generation GC or two (V8 moves it to the old generation, where only a full
+   * GC finds it dead), and whatever it still points to survives with it: cut there, the kernel's socket and all
+   * that hangs from it die young.
+   */
+  detach(): void {
+    this.sink = NO_SINK;
+    this.onWritten = null;
   }
 
   write(chunk: Uint8Array): void {
@@ -139,7 +152,9 @@ function onError(this: net.Socket, err: Error): void {
 }
 
 function onClose(this: net.Socket): void {
-  streamOf(this).event().closed();
+  const stream = streamOf(this);
+  stream.event().closed();
+  stream.detach();
 }
 
 function onConnect(this: net.Socket): void {

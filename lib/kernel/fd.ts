@@ -13,7 +13,6 @@
  */
 import { setTimeout as kernelTimeout } from "node:timers";
 
-
 /** Readiness bit: a read (`recv`, `accept`) would not block. Same value as `EVENT_READ`. */
 export const READABLE = 1;
 /** Readiness bit: a write (`send`) would not block. Same value as `EVENT_WRITE`. */

@@ -351,14 +351,8 @@ export class Poller<T> implements Interruptible {
       inCheckPhase = true;
       void RESOLVED.then(leaveCheckPhaseLater);
     }
-    let n: number;
-    try {
-      this.throwIfInterrupted();
-      n = this.collect(this.callMax);
-    } catch (e) {
-      this.fail(e);
-      return;
-    }
+    const n = this.collectOrFail();
+    if (n === null) return;
     // A pending wakeup() is used up by this call whatever ends it (ready entries, a poll), so it counts once.
     const woken = this.takeWakeup();
     const timeoutMs = this.callTimeout;
@@ -375,6 +369,17 @@ export class Poller<T> implements Interruptible {
     }
     this.waitOrReturn(n);
   };
+
+  /** A pending Ctrl-C is thrown, else what is ready is collected: how many, or `null` when the call has failed. */
+  private collectOrFail(): number | null {
+    try {
+      this.throwIfInterrupted();
+      return this.collect(this.callMax);
+    } catch (e) {
+      this.fail(e);
+      return null;
+    }
+  }
 
   /** Nothing to report yet: return `n` if the call is over (closed, time up), else wait for a change. */
   private waitOrReturn(n: number): void {
@@ -394,14 +399,8 @@ export class Poller<T> implements Interruptible {
 
   /** Woken (in a microtask, as an awaited wake-up would resume): report what is ready, or wait again. */
   private readonly afterWait = (): void => {
-    let n: number;
-    try {
-      this.throwIfInterrupted();
-      n = this.collect(this.callMax);
-    } catch (e) {
-      this.fail(e);
-      return;
-    }
+    const n = this.collectOrFail();
+    if (n === null) return;
     if (this.takeWakeup() || n > 0) this.succeed(n);
     else this.waitOrReturn(n);
   };

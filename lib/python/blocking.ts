@@ -66,8 +66,11 @@ export async function blockingCall<T>(
   sock: KernelSocket,
   bits: number,
   op: () => T,
-  deadline: number | null = sock.timeout === 0 ? null : deadlineOf(sock),
+  deadline?: number | null,
 ): Promise<T> {
+  // The call's own deadline is read when it first has to wait, not on every call that does not (the usual case):
+  // the try before it is synchronous, so it still counts from the call.
+  let until = deadline;
   for (;;) {
     try {
       return op();
@@ -75,7 +78,8 @@ export async function blockingCall<T>(
       if (!(e instanceof OSError) || e.errno !== errno.EAGAIN || sock.timeout === 0) throw e;
     }
     try {
-      await waitUntil(sock, bits, deadline);
+      until ??= deadlineOf(sock);
+      await waitUntil(sock, bits, until);
     } catch (e) {
       throw raisedHere(e);
     }
